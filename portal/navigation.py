@@ -1,0 +1,41 @@
+"""Top navigation. Each entry: (label, url name, who sees it). Apps list theirs here, in one place."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    url_name: str
+    staff_only: bool = False
+
+
+NAV = (
+    NavEntry("Pipelines", "pipelines:catalog"),
+    NavEntry("New pipeline", "pipelines:wizard"),
+    NavEntry("Change requests", "pipelines:change_list"),
+    NavEntry("Review queue", "pipelines:review_queue"),
+    NavEntry("Runs", "runs:run_list"),
+    NavEntry("Dashboard", "runs:dashboard"),
+    NavEntry("Alerts", "runs:alerts"),
+    NavEntry("Audit log", "pipelines:audit", staff_only=True),
+)
+
+
+def entries_for(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return []
+    shown = []
+    for entry in NAV:
+        if entry.staff_only and not user.is_staff:
+            continue
+        try:
+            url = reverse(entry.url_name)
+        except NoReverseMatch:
+            continue  # that page is not built yet
+        active = request.path.startswith(url) if url != "/" else request.path == "/"
+        shown.append({"label": entry.label, "url": url, "active": active})
+    return shown

@@ -1,0 +1,22 @@
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import render
+
+
+@login_required
+def home(request):
+    return render(request, "portal/home.html")
+
+
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+def not_found(request, exception=None):
+    return render(request, "portal/error.html", {"title": "Page not found", "code": 404}, status=404)
+
+
+def server_error(request):
+    return render(
+        request, "portal/error.html", {"title": "Something went wrong", "code": 500}, status=500
+    )

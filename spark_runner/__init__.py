@@ -1,0 +1,1 @@
+"""The pipeline language and the Spark engine. Imports nothing from Django."""
