@@ -13,6 +13,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include("pipelines_app.api.urls")),
+    path("api/v1/", include("runs_app.api.urls")),
     path("", include("pipelines_app.urls")),
     path("", include("runs_app.urls")),
 ]
