@@ -1,0 +1,259 @@
+"""Small inline SVG charts, built on the server: no JavaScript library, readable without one.
+
+Each function takes plain values (not models) and returns a ``SafeString`` of one ``<svg>``
+element. Every text that came from data is escaped here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from html import escape
+
+from django.utils.safestring import SafeString, mark_safe
+
+STATE_COLOURS = {
+    "pending": ("#ffffff", "#9aa5b5"),
+    "queued": ("#e1eaff", "#2457c5"),
+    "running": ("#2457c5", "#1a3f91"),
+    "retrying": ("#fdf0d5", "#b7791f"),
+    "succeeded": ("#dcf3e5", "#1f8a4c"),
+    "failed": ("#fde2e2", "#c53030"),
+    "skipped": ("#eef0f3", "#9aa5b5"),
+    "cancelled": ("#e2e5ea", "#5c6778"),
+}
+SUCCEEDED, FAILED, OTHER = "#1f8a4c", "#c53030", "#9aa5b5"
+FONT = "system-ui, -apple-system, 'Segoe UI', sans-serif"
+
+
+def _svg(width: float, height: float, label: str, body: list[str], css_class: str) -> SafeString:
+    return mark_safe(  # noqa: S308 - every data text below went through escape()
+        f'<svg class="chart {css_class}" viewBox="0 0 {width:.0f} {height:.0f}" '
+        f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{escape(label)}" '
+        f'xmlns="http://www.w3.org/2000/svg" font-family="{FONT}">'
+        f"<title>{escape(label)}</title>{''.join(body)}</svg>"
+    )
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------- step durations
+
+
+def step_durations(steps: Sequence[tuple[str, float]], width: int = 360) -> SafeString:
+    """Horizontal bars, one per step: ``(label, seconds)``."""
+    row, label_w = 20, 130
+    bar_w = width - label_w - 50
+    longest = max((s for _, s in steps), default=0) or 1
+    body = []
+    for i, (label, seconds) in enumerate(steps):
+        y = i * row
+        w = max(1.0, bar_w * seconds / longest)
+        body.append(
+            f'<text x="0" y="{y + 14}" font-size="11" fill="#5c6778">'
+            f"{escape(_short(label, 20))}</text>"
+            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="12" rx="2" fill="#2457c5">'
+            f"<title>{escape(label)}: {seconds:.2f} s</title></rect>"
+            f'<text x="{label_w + w + 4:.1f}" y="{y + 14}" font-size="11" fill="#1d2430">'
+            f"{seconds:.2f} s</text>"
+        )
+    return _svg(width, max(row, row * len(steps)), "Step durations in seconds", body, "steps")
+
+
+# ---------------------------------------------------------------- runs per day
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: date
+    succeeded: int = 0
+    failed: int = 0
+    other: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.succeeded + self.failed + self.other
+
+
+def runs_per_day(days: Sequence[DayCount], width: int = 640, height: int = 200) -> SafeString:
+    """Stacked bars per day: succeeded at the bottom, failed on top, the rest above."""
+    left, bottom, top = 34, 22, 10
+    plot_h = height - bottom - top
+    peak = max((d.total for d in days), default=0) or 1
+    slot = (width - left) / max(1, len(days))
+    bar = max(4.0, slot * 0.68)
+    body = [
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width}" y2="{top + plot_h}" '
+        'stroke="#dde2ea"/>',
+        f'<text x="{left - 6}" y="{top + 8}" font-size="10" text-anchor="end" '
+        f'fill="#5c6778">{peak}</text>',
+        f'<text x="{left - 6}" y="{top + plot_h}" font-size="10" text-anchor="end" '
+        f'fill="#5c6778">0</text>',
+    ]
+    for i, d in enumerate(days):
+        x = left + i * slot + (slot - bar) / 2
+        y = top + plot_h
+        tip = f"{d.day:%a %d %b}: {d.succeeded} succeeded, {d.failed} failed, {d.other} other"
+        for count, colour in ((d.succeeded, SUCCEEDED), (d.failed, FAILED), (d.other, OTHER)):
+            if not count:
+                continue
+            h = plot_h * count / peak
+            y -= h
+            body.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                f'fill="{colour}"><title>{escape(tip)}</title></rect>'
+            )
+        body.append(
+            f'<text x="{x + bar / 2:.1f}" y="{height - 6}" font-size="10" text-anchor="middle" '
+            f'fill="#5c6778">{d.day:%d}</text>'
+        )
+    label = "Runs per day: " + ", ".join(
+        f"{d.day:%d %b} {d.succeeded} ok {d.failed} failed" for d in days
+    )
+    return _svg(width, height, label, body, "per-day")
+
+
+# ---------------------------------------------------------------- percentage bar
+
+
+def percent_bar(percent: float | None, width: int = 160) -> SafeString:
+    """One horizontal bar 0 to 100 %, green from 95 %, amber from 80 %, else red."""
+    if percent is None:
+        return _svg(width, 14, "no data", [_bg(width)], "percent")
+    colour = SUCCEEDED if percent >= 95 else "#b7791f" if percent >= 80 else FAILED
+    fill = width * max(0.0, min(100.0, percent)) / 100
+    body = [_bg(width), f'<rect width="{fill:.1f}" height="14" rx="3" fill="{colour}"/>']
+    return _svg(width, 14, f"{percent:.1f} percent", body, "percent")
+
+
+def _bg(width: int) -> str:
+    return f'<rect width="{width}" height="14" rx="3" fill="#eef2f7"/>'
+
+
+# ---------------------------------------------------------------- job graph
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    id: str
+    state: str = "pending"
+    attempts: int = 0
+    depends_on: tuple[str, ...] = ()
+    href: str | None = None
+    note: str = ""  # e.g. "fallback for load_x"
+
+
+@dataclass
+class _Placed:
+    node: GraphNode
+    level: int
+    row: float = 0.0
+    children: list[str] = field(default_factory=list)
+
+
+NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 168, 48, 56, 16, 8
+
+
+def _levels(nodes: Sequence[GraphNode]) -> dict[str, _Placed]:
+    by_id = {n.id: n for n in nodes}
+    level: dict[str, int] = {}
+
+    def depth(node_id: str, seen: frozenset[str]) -> int:
+        if node_id in level:
+            return level[node_id]
+        deps = [d for d in by_id[node_id].depends_on if d in by_id and d not in seen]
+        value = 1 + max((depth(d, seen | {node_id}) for d in deps), default=-1)
+        level[node_id] = value
+        return value
+
+    placed = {n.id: _Placed(n, depth(n.id, frozenset())) for n in nodes}
+    for p in placed.values():
+        for dep in p.node.depends_on:
+            if dep in placed:
+                placed[dep].children.append(p.node.id)
+    return placed
+
+
+def _rows(placed: dict[str, _Placed]) -> int:
+    """Orders each column by the mean row of its parents, which keeps most edges straight."""
+    columns: dict[int, list[_Placed]] = {}
+    for p in placed.values():
+        columns.setdefault(p.level, []).append(p)
+    tallest = max((len(c) for c in columns.values()), default=1)
+    for lvl in sorted(columns):
+        column = columns[lvl]
+
+        def parent_mean(p: _Placed) -> float:
+            rows = [placed[d].row for d in p.node.depends_on if d in placed]
+            return sum(rows) / len(rows) if rows else 0.0
+
+        column.sort(key=lambda p: (parent_mean(p), p.node.id))
+        offset = (tallest - len(column)) / 2
+        for i, p in enumerate(column):
+            p.row = i + offset
+    return tallest
+
+
+def job_graph(nodes: Sequence[GraphNode]) -> SafeString:
+    """A left-to-right DAG: a column per dependency depth, boxes coloured by state, arrows for
+    ``dependsOn``; a node with more than one attempt says so."""
+    if not nodes:
+        return _svg(200, 40, "empty job graph", [], "dag")
+    placed = _levels(nodes)
+    tallest = _rows(placed)
+    columns = 1 + max(p.level for p in placed.values())
+    width = PAD * 2 + columns * NODE_W + (columns - 1) * GAP_X
+    height = PAD * 2 + tallest * NODE_H + (tallest - 1) * GAP_Y
+
+    def xy(p: _Placed) -> tuple[float, float]:
+        return PAD + p.level * (NODE_W + GAP_X), PAD + p.row * (NODE_H + GAP_Y)
+
+    body = [
+        '<defs><marker id="dag-arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" '
+        'markerHeight="7" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#9aa5b5"/></marker></defs>'
+    ]
+    for p in placed.values():
+        x2, y2 = xy(p)
+        for dep in p.node.depends_on:
+            if dep not in placed:
+                continue
+            x1, y1 = xy(placed[dep])
+            x1, y1, y2m = x1 + NODE_W, y1 + NODE_H / 2, y2 + NODE_H / 2
+            mid = (x1 + x2) / 2
+            body.append(
+                f'<path d="M{x1:.0f},{y1:.0f} C{mid:.0f},{y1:.0f} {mid:.0f},{y2m:.0f} '
+                f'{x2 - 1:.0f},{y2m:.0f}" fill="none" stroke="#9aa5b5" stroke-width="1.5" '
+                f'marker-end="url(#dag-arrow)"/>'
+            )
+    for p in placed.values():
+        body.append(_node(p.node, *xy(p)))
+    label = "Job graph: " + ", ".join(f"{n.id} {n.state}" for n in nodes)
+    return _svg(width, height, label, body, "dag")
+
+
+def _node(node: GraphNode, x: float, y: float) -> str:
+    fill, stroke = STATE_COLOURS.get(node.state, STATE_COLOURS["pending"])
+    text = "#ffffff" if node.state == "running" else "#1d2430"
+    dash = ' stroke-dasharray="4 3"' if node.state in ("pending", "skipped") else ""
+    detail = node.state
+    if node.attempts > 1:
+        detail += f" · attempt {node.attempts}"
+    if node.note:
+        detail += f" · {node.note}"
+    tip = f"{node.id}: {detail}"
+    shape = (
+        f'<g class="dag-node state-{escape(node.state)}" data-node="{escape(node.id)}">'
+        f"<title>{escape(tip)}</title>"
+        f'<rect x="{x:.0f}" y="{y:.0f}" width="{NODE_W}" height="{NODE_H}" rx="7" fill="{fill}" '
+        f'stroke="{stroke}" stroke-width="1.5"{dash}/>'
+        f'<text x="{x + 10:.0f}" y="{y + 20:.0f}" font-size="12.5" font-weight="600" '
+        f'fill="{text}">{escape(_short(node.id, 21))}</text>'
+        f'<text x="{x + 10:.0f}" y="{y + 37:.0f}" font-size="11" fill="{text}">'
+        f"{escape(_short(detail, 26))}</text></g>"
+    )
+    if node.href:
+        return f'<a href="{escape(node.href)}">{shape}</a>'
+    return shape
