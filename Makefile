@@ -22,7 +22,16 @@ system-deps:
 run: install
 	$(PY) manage.py run_portal
 
+# The suite runs against this machine's PostgreSQL and Redis (real parts); override with the env.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/datahub
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+TEST_METASTORE_URL ?= jdbc:postgresql://127.0.0.1:5432/hub_metastore_test?user=postgres
+
 test: install
+	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \
+	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)}" \
+	HUB_METASTORE_URL="$${HUB_METASTORE_URL:-$(TEST_METASTORE_URL)}" \
+	HUB_VAR_DIR="$${HUB_VAR_DIR:-$(CURDIR)/var/test}" \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -1,4 +1,4 @@
-"""Top navigation. Each entry: (label, url name, who sees it). Apps list theirs here, in one place."""
+"""Top navigation: (label, url name, who sees it). Apps list their pages here, in one place."""
 
 from dataclasses import dataclass
 

@@ -13,7 +13,9 @@ def healthz(request):
 
 
 def not_found(request, exception=None):
-    return render(request, "portal/error.html", {"title": "Page not found", "code": 404}, status=404)
+    return render(
+        request, "portal/error.html", {"title": "Page not found", "code": 404}, status=404
+    )
 
 
 def server_error(request):

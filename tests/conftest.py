@@ -1,4 +1,4 @@
-"""Shared fixtures. Each area has its own conftest below (engine: the Spark session; browser: chromium)."""
+"""Shared fixtures. Each area has its own conftest (engine: Spark; browser: chromium)."""
 
 import pytest
 

@@ -1,0 +1,44 @@
+"""Loads the demo `retail` application into the config repository and the lake, with demo users."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+DEMO_PASSWORD = "datahub-demo"  # noqa: S105 - demo only, printed on purpose
+DEMO_USERS = (
+    # username, role in the demo application, staff
+    ("ada", "author", False),
+    ("rita", "reviewer", False),
+    ("otto", "operator", False),
+    ("admin", None, True),
+)
+
+
+class Command(BaseCommand):
+    help = "Load the demo application, its sample data and demo users (demo only). Idempotent."
+
+    def handle(self, *args, **options):
+        from demo.load import load_demo
+
+        loaded = load_demo(settings.HUB_CONFIG_REPO, settings.HUB_DATA_ROOT)
+        self.stderr.write(f"demo application: {loaded}")
+        logins = []
+        for username, role, staff in DEMO_USERS:
+            self._ensure_user(username, role, staff)
+            logins.append(f"{username:<6} / {DEMO_PASSWORD}   ({role or 'administrator'})")
+        return "\n".join(logins)
+
+    def _ensure_user(self, username, role, staff):
+        from pipelines_app.models import Application, Membership
+
+        user, created = get_user_model().objects.get_or_create(
+            username=username, defaults={"is_staff": staff, "is_superuser": staff}
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        if role:
+            application, _ = Application.objects.get_or_create(
+                name="retail", defaults={"display_name": "Retail"}
+            )
+            Membership.objects.get_or_create(user=user, application=application, role=role)

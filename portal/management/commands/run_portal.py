@@ -1,0 +1,92 @@
+"""`make run`: migrate, load the demo, then web + one Celery worker + beat in the foreground."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = (
+        "Start the portal with demo data: web server, one Celery worker and beat. Ctrl-C stops all."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--no-demo", action="store_true", help="skip loading the demo data")
+
+    def handle(self, *args, host, port, no_demo, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("database migrated")
+        logins = [] if no_demo else call_command("load_demo")
+        processes = self._start(host, port)
+        self._banner(host, port, logins)
+        self._wait(processes)
+
+    def _start(self, host, port):
+        python = sys.executable
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env.setdefault("WHITENOISE_USE_FINDERS", "true")
+        beat_file = str(settings.VAR_DIR / "celerybeat-schedule")
+        commands = {
+            "web": [
+                python, "-m", "gunicorn", "portal.wsgi:application",
+                "--bind", f"{host}:{port}", "--workers", "2", "--threads", "4",
+                "--access-logfile", "-",
+            ],
+            "worker": [
+                python, "-m", "celery", "-A", "portal", "worker",
+                "--loglevel", "INFO", "--concurrency", "1", "--without-mingle", "--without-gossip",
+            ],
+            "beat": [
+                python, "-m", "celery", "-A", "portal", "beat",
+                "--loglevel", "INFO", "--schedule", beat_file,
+            ],
+        }  # fmt: skip
+        return {
+            name: subprocess.Popen(argv, env=env, start_new_session=True)
+            for name, argv in commands.items()
+        }
+
+    def _banner(self, host, port, logins):
+        lines = ["", f"Data Hub Portal is running at http://{host}:{port}/", ""]
+        if logins:
+            lines.append("Demo logins (demo only):")
+            lines += [f"  {login}" for login in logins.splitlines()]
+            lines.append("")
+        lines.append("Press Ctrl-C to stop the web server, the worker and beat.")
+        self.stdout.write(self.style.SUCCESS("\n".join(lines)))
+
+    def _wait(self, processes):
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while not stopping:
+                for name, process in processes.items():
+                    if process.poll() is not None:
+                        self.stderr.write(f"{name} exited with code {process.returncode}")
+                        stopping = True
+                time.sleep(0.5)
+        finally:
+            for process in processes.values():
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            for process in processes.values():
+                try:
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+            self.stdout.write("stopped")

@@ -1,0 +1,97 @@
+"""docker-compose.yml and production settings: what can be checked without a Docker engine."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_has_the_production_topology(compose):
+    assert set(compose["services"]) >= {
+        "postgres",
+        "redis",
+        "web",
+        "worker",
+        "beat",
+        "spark-master",
+        "spark-worker",
+    }
+
+
+def test_every_portal_service_runs_a_command_the_project_has(compose):
+    for name, service in compose["services"].items():
+        if "build" not in service and service.get("image", "").split(":")[0] != "datahub-portal":
+            continue
+        command = service.get("command")
+        assert command, f"{name} has no command"
+        program = command[0]
+        if program == "gunicorn":
+            module, attribute = command[1].split(":")
+            assert (ROOT / (module.replace(".", "/") + ".py")).exists(), name
+            assert attribute == "application"
+        elif program == "celery":
+            assert command[1:3] == ["-A", "portal"], name
+            assert (ROOT / "portal" / "celery.py").exists()
+            assert command[3] in ("worker", "beat")
+        elif program == "python":
+            assert command[1] == "manage.py" and (ROOT / "manage.py").exists()
+        elif program == "bash":
+            assert (ROOT / command[1]).exists(), f"{name}: {command[1]} is missing"
+        else:
+            pytest.fail(f"{name}: unexpected program {program}")
+
+
+def test_the_spark_daemon_script_finds_spark_class():
+    import pyspark
+
+    spark_class = Path(pyspark.__file__).parent / "bin" / "spark-class"
+    assert spark_class.exists()
+    assert "spark-class" in (ROOT / "scripts" / "spark-daemon.sh").read_text()
+
+
+def test_compose_passes_every_setting_the_portal_reads(compose):
+    env = compose["x-portal-env"]
+    for name in (
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DEBUG",
+        "HUB_CONFIG_REPO",
+        "HUB_DATA_ROOT",
+        "SPARK_MASTER",
+    ):
+        assert name in env, name
+
+
+def test_check_deploy_is_clean_with_production_variables(tmp_path):
+    env = {
+        **os.environ,
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "hub.example.com",
+        "HUB_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    result = subprocess.run(
+        [PY, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
