@@ -1,0 +1,1 @@
+"""Masking: keyed hashes, tokens with a vault, and authenticated encryption of column values."""
