@@ -1,0 +1,112 @@
+"""Hardened parsing: bytes -> checked XML -> XSD -> model -> the rules that need no other file."""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from . import model as m
+from . import xsdcheck
+from .build import Builder
+from .errors import DefinitionInvalid, Problem
+from .locate import Locator
+
+MAX_BYTES = 5 * 1024 * 1024
+_DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+_DOCTYPE = re.compile(r"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+        recover=False,
+    )
+
+
+def parse(data: bytes, file: str) -> m.Definition:
+    """Parse a definition; raises DefinitionInvalid with every problem found, located."""
+    definition, problems = parse_with_problems(data, file)
+    if problems or definition is None:
+        raise DefinitionInvalid(problems)
+    return definition
+
+
+def parse_with_problems(data: bytes, file: str) -> tuple[m.Definition | None, list[Problem]]:
+    """Like parse, but returns the problems (and the model when the XML could be built)."""
+    from .rules import local_problems
+
+    def problem(line: int, column: int, message: str) -> list[Problem]:
+        return [Problem(file, line, column, message)]
+
+    if len(data) > MAX_BYTES:
+        size = len(data) / (1024 * 1024)
+        return None, problem(1, 1, f"the file is {size:.1f} MB; a definition may be at most 5 MB")
+    if not data.strip():
+        return None, problem(1, 1, "the file is empty; a definition starts with <pipeline> or "
+                                   "<jobPipeline>")  # fmt: skip
+    declared = _DECLARED_ENCODING.match(data)
+    if declared and declared.group(1).decode().lower().replace("_", "-") not in ("utf-8", "utf8"):
+        return None, problem(1, 1, f'encoding "{declared.group(1).decode()}" is not supported; '
+                                   "save the file as UTF-8")  # fmt: skip
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        offset = error.start
+        line = data.count(b"\n", 0, offset) + 1
+        column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+        return None, problem(line, column, f"byte 0x{data[offset]:02x} is not valid UTF-8; "
+                                           "save the file as UTF-8")  # fmt: skip
+    locator = Locator(text)
+    doctype = _DOCTYPE.search(text)
+    if doctype and _before_root(text, doctype.start()):
+        line, column = locator.position(doctype.start())
+        return None, problem(line, column, "DOCTYPE and ENTITY declarations are not allowed in "
+                                           "a definition; remove them")  # fmt: skip
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as error:
+        line, column = error.position if error.position else (error.lineno or 1, 1)
+        message = re.sub(r",\s*line \d+, column \d+$", "", error.msg or "syntax error")
+        return None, problem(max(line, 1), max(column, 1), f"malformed XML: {message}")
+    if root.getroottree().docinfo.doctype:
+        return None, problem(1, 1, "DOCTYPE declarations are not allowed in a definition")
+    if root.tag not in xsdcheck.ROOTS:
+        line, column = locator.element(0)
+        name = root.tag if isinstance(root.tag, str) else "?"
+        return None, problem(line, column, f"the root element must be <pipeline> or "
+                                           f"<jobPipeline>, not <{name}>")  # fmt: skip
+
+    elements = list(root.iter(etree.Element))
+    index = {el: i for i, el in enumerate(elements)}
+
+    def place(el, attribute):
+        i = index.get(el, 0)
+        return locator.attribute(i, attribute) if attribute else locator.element(i)
+
+    def located(el) -> m.Location:
+        line, column = locator.element(index.get(el, 0))
+        return m.Location(file, line, column)
+
+    schema_errors = [Problem(file, *e) for e in xsdcheck.errors(root, place)]
+    if schema_errors:
+        return None, _unique(schema_errors)
+    builder = Builder(located)
+    definition = builder.document(root)
+    problems = [Problem(e.loc.file, e.loc.line, e.loc.column, e.message) for e in builder.problems]
+    problems += local_problems(definition, file)
+    return definition, _unique(problems)
+
+
+def _before_root(text: str, offset: int) -> bool:
+    first_element = re.search(r"<[A-Za-z_]", text)
+    return first_element is None or offset < first_element.start()
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return sorted(set(problems))
