@@ -134,7 +134,8 @@ class Builder:
             )
         sources = tuple(self.guard(self.source, c) for c in _children(_child(root, "sources")))
         steps_el = _child(root, "transformations")
-        steps = tuple(self.guard(self.step, c) for c in _children(steps_el)) if steps_el is not None else ()
+        step_els = _children(steps_el) if steps_el is not None else []
+        steps = tuple(self.guard(self.step, c) for c in step_els)
         targets = tuple(self.guard(self.target, c) for c in _children(_child(root, "targets")))
         return m.Pipeline(
             id=root.get("id"),

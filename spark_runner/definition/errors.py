@@ -16,7 +16,7 @@ class Problem:
         return f"{self.file}:{self.line}:{self.column}: error: {self.message}"
 
 
-class DefinitionInvalid(Exception):  # noqa: N818 - the name is part of the team's interface
+class DefinitionInvalid(Exception):
     """A definition could not be accepted; ``problems`` lists every reason, located."""
 
     def __init__(self, problems: list[Problem] | tuple[Problem, ...]):

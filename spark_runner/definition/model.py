@@ -4,9 +4,9 @@ Every class is a frozen dataclass. ``loc`` (where the element stands in its file
 equality so that parse -> render -> parse gives an equal model even though lines move.
 
 Dataset flow (see docs/authors/pipeline-language.md): a step's result replaces the dataset its
-``source`` names (``left`` for a join, the first of ``sources`` for a merge) unless the step names an
-``output``, which then becomes a new dataset id. A target reads ``source``, defaulting to the last
-dataset produced (the last step's output, or the last source when there are no steps).
+``source`` names (``left`` for a join, the first of ``sources`` for a merge) unless the step
+names an ``output``, which then becomes a new dataset id. A target reads ``source``, defaulting
+to the last dataset produced (the last step's output, or the last source when there are no steps).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class Metadata:
     sla: str | None = None  # ISO-8601 duration, e.g. "PT2H"
     schedule: str | None = None  # 5-field cron
     description: str | None = None
-    loc: Location | None = _loc()
+    loc: Location | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Parameter:
 
     name: str
     default: str | None = None
-    loc: Location | None = _loc()
+    loc: Location | None = field(default=None, compare=False, repr=False)
 
 
 # ---------------------------------------------------------------- sources
@@ -69,7 +69,7 @@ class CsvSource:
     schema_ref: str | None = None
     # Rows that do not fit schema_ref: "fail" the run, or "reject" them to a rejects output.
     on_invalid_rows: Literal["fail", "reject"] = "fail"
-    loc: Location | None = _loc()
+    loc: Location | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class DatabaseSource:
     load_policy: LoadPolicy = "onDemand"
     isolation_level: IsolationLevel | None = None
     schema_ref: str | None = None
-    loc: Location | None = _loc()
+    loc: Location | None = field(default=None, compare=False, repr=False)
 
 
 Source = CsvSource | DatabaseSource
@@ -101,7 +101,7 @@ class Deduplicate:
     # (default column "updated_at").
     order_by: tuple[str, ...] = ()
     output: str | None = None
-    loc: Location | None = _loc()
+    loc: Location | None = field(default=None, compare=False, repr=False)
 
     tag = "deduplicate"
 
@@ -113,7 +113,7 @@ class Sort:
     direction: Literal["asc", "desc"] = "asc"
     nulls: Literal["first", "last"] | None = None
     output: str | None = None
-    loc: Location | None = _loc()
+    loc: Location | None = field(default=None, compare=False, repr=False)
 
     tag = "sort"
 
@@ -139,7 +139,7 @@ class Join:
     condition: str  # as written; the engine uses `terms`
     terms: tuple[Comparison, ...] = field(default=(), compare=False)  # AND-ed
     output: str | None = None
-    loc: Location | None = _loc()
+    loc: Location | None = field(default=None, compare=False, repr=False)
 
     tag = "join"
 
@@ -153,7 +153,7 @@ class Lookup:
     join_type: Literal["left", "inner"] = "left"
     keys: tuple[str, ...] = ()  # default: the lookup file's first column
     output: str | None = None
-    loc: Location | None = _loc()
+    loc: Location | None = field(default=None, compare=False, repr=False)
 
     tag = "lookup"
 
@@ -167,7 +167,7 @@ class Merge:
     keys: tuple[str, ...] = ()  # upsert: required
     order_by: tuple[str, ...] = ()  # upsert: newest wins; ties go to the later source
     output: str | None = None
-    loc: Location | None = _loc()
+    loc: Location | None = field(default=None, compare=False, repr=False)
 
     tag = "merge"
 
@@ -183,7 +183,7 @@ class Mask:
     strategy: Literal["tokenize", "hash", "redact", "encrypt"]
     secret_ref: str | None = None  # required for tokenize, hash, encrypt
     output: str | None = None
-    loc: Location | None = _loc()
+    loc: Location | None = field(default=None, compare=False, repr=False)
 
     tag = "mask"
 
@@ -204,7 +204,7 @@ class Aggregate:
     window: Literal["daily", "weekly"] | None = None
     time_column: str | None = None  # required with window
     output: str | None = None
-    loc: Location | None = _loc()
+    loc: Location | None = field(default=None, compare=False, repr=False)
 
     tag = "aggregate"
 
@@ -224,7 +224,7 @@ class HiveTarget:
     keys: tuple[str, ...] = ()  # merge: required
     schema_ref: str | None = None
     source: str | None = None
-    loc: Location | None = _loc()
+    loc: Location | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -236,7 +236,7 @@ class CsvTarget:
     delimiter: str = ","
     schema_ref: str | None = None
     source: str | None = None
-    loc: Location | None = _loc()
+    loc: Location | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -251,7 +251,7 @@ class DatabaseTarget:
     keys: tuple[str, ...] = ()  # merge: default the table's primary key, found at run time
     schema_ref: str | None = None
     source: str | None = None
-    loc: Location | None = _loc()
+    loc: Location | None = field(default=None, compare=False, repr=False)
 
 
 Target = HiveTarget | CsvTarget | DatabaseTarget
@@ -267,7 +267,7 @@ NotifyOn = Literal["failure", "success", "completion", "slaBreach"]
 class EmailNotification:
     to: tuple[str, ...]
     on: NotifyOn = "failure"
-    loc: Location | None = _loc()
+    loc: Location | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -275,7 +275,7 @@ class WebhookNotification:
     url: str
     on: NotifyOn = "failure"
     secret_ref: str | None = None  # HMAC-SHA-256 signing key
-    loc: Location | None = _loc()
+    loc: Location | None = field(default=None, compare=False, repr=False)
 
 
 Notification = EmailNotification | WebhookNotification
@@ -295,7 +295,7 @@ class Pipeline:
     transformations: tuple[Transformation, ...] = ()
     targets: tuple[Target, ...] = ()
     notifications: tuple[Notification, ...] = ()
-    loc: Location | None = _loc()
+    loc: Location | None = field(default=None, compare=False, repr=False)
 
     kind = "pipeline"
 
@@ -307,7 +307,7 @@ class PipelineRef:
     on_failure: Literal["retry", "halt", "skip", "continue", "fallback"] = "halt"
     max_retries: int | None = None  # only with retry
     fallback: str | None = None  # only with fallback: a pipeline id
-    loc: Location | None = _loc()
+    loc: Location | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -318,7 +318,7 @@ class JobPipeline:
     parameters: tuple[Parameter, ...] = ()
     pipelines: tuple[PipelineRef, ...] = ()
     notifications: tuple[Notification, ...] = ()
-    loc: Location | None = _loc()
+    loc: Location | None = field(default=None, compare=False, repr=False)
 
     kind = "job"
 

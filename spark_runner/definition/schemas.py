@@ -94,7 +94,7 @@ def _avro_type(raw: object, path: str, name: str) -> tuple[str, bool]:
     if isinstance(raw, list):
         others = [t for t in raw if t != "null"]
         if len(others) != 1:
-            raise SchemaError(f"schema {path}: field {name!r}: only [\"null\", <type>] unions")
+            raise SchemaError(f'schema {path}: field {name!r}: only ["null", <type>] unions')
         return _avro_type(others[0], path, name)[0], "null" in raw
     if isinstance(raw, str) and raw in _AVRO_PRIMITIVES:
         return _AVRO_PRIMITIVES[raw], False

@@ -138,7 +138,7 @@ def _value_problem(name: str, value: str, detail: str) -> str:
             "an id starts with a letter and uses only letters, digits, '_' and '-' "
             "(no spaces, dots, slashes or '..')"
         )
-    if "positive" in detail or "not a valid value" in detail and "Integer" in detail:
+    if "positive" in detail:
         return "must be a whole number greater than zero"
     if "negative" in detail or "Integer" in detail or "int" in detail:
         return "must be a whole number (0 or more)"
