@@ -1,1 +1,237 @@
-from django.db import models  # noqa: F401
+"""Workflow state of the config repository: applications, roles, change requests, reviews, audit.
+
+The XML definitions themselves live only in git (config_repo); these rows point at commits.
+"""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+NAME_RE = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+name_validator = RegexValidator(
+    NAME_RE, "Use lower-case letters, digits, '_' and '-' (starting with a letter or digit)."
+)
+
+
+class Application(models.Model):
+    name = models.SlugField(max_length=63, unique=True, validators=[name_validator])
+    display_name = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    required_approvals = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(required_approvals__gte=1), name="application_needs_an_approval"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.name
+
+
+class Role(models.TextChoices):
+    AUTHOR = "author", "Author"
+    REVIEWER = "reviewer", "Reviewer"
+    OPERATOR = "operator", "Operator"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["application__name", "user__username", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "application", "role"], name="one_membership_per_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.role} of {self.application.name}"
+
+
+class Kind(models.TextChoices):
+    PIPELINE = "pipeline", "Pipeline"
+    JOB = "job", "Job pipeline"
+    SCHEMA = "schema", "Schema file"
+
+
+class Action(models.TextChoices):
+    CREATE = "create", "Create"
+    EDIT = "edit", "Edit"
+    DELETE = "delete", "Delete"
+    RENAME = "rename", "Rename"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    MERGED = "merged", "Merged"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    NEEDS_REBASE = "needs_rebase", "Needs rebase"
+
+
+OPEN_STATUSES = (
+    Status.DRAFT,
+    Status.IN_REVIEW,
+    Status.CHANGES_REQUESTED,
+    Status.NEEDS_REBASE,
+)
+CLOSED_STATUSES = (Status.MERGED, Status.REJECTED, Status.WITHDRAWN)
+
+
+class ChangeRequest(models.Model):
+    number = models.PositiveIntegerField(unique=True, null=True, editable=False)
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="change_requests"
+    )
+    layer = models.CharField(max_length=32)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    action = models.CharField(max_length=16, choices=Action.choices, default=Action.CREATE)
+    definition_id = models.CharField(max_length=200)
+    path = models.CharField(max_length=500)
+    old_path = models.CharField(max_length=500, blank=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.DRAFT)
+    branch = models.CharField(max_length=255, blank=True)
+    base_commit = models.CharField(max_length=40, blank=True)
+    head_commit = models.CharField(max_length=40, blank=True)
+    merge_commit = models.CharField(max_length=40, blank=True)
+    lines_changed = models.PositiveIntegerField(default=0)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="change_requests"
+    )
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_change_requests",
+    )
+    conflict_files = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    merged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "application"]),
+            models.Index(fields=["head_commit"]),
+            models.Index(fields=["merge_commit"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"CR #{self.number}: {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REQUEST_CHANGES = "request_changes", "Request changes"
+    REJECT = "reject", "Reject"
+
+
+class Review(models.Model):
+    change_request = models.ForeignKey(
+        ChangeRequest, on_delete=models.CASCADE, related_name="reviews"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews"
+    )
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    comment = models.TextField(blank=True)
+    head_commit = models.CharField(max_length=40)
+    override_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} {self.decision} CR #{self.change_request.number}"
+
+
+class Comment(models.Model):
+    change_request = models.ForeignKey(
+        ChangeRequest, on_delete=models.CASCADE, related_name="comments"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cr_comments"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"comment by {self.author} on CR #{self.change_request.number}"
+
+
+class AppendOnly(Exception):
+    pass
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnly("audit events are append-only")
+
+    def delete(self):
+        raise AppendOnly("audit events are append-only")
+
+
+class AuditEvent(models.Model):
+    """Append-only: rows are inserted, never changed (see also the trigger in the migration)."""
+
+    # Not a constraint: deleting a user must not touch (or cascade into) the audit trail.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64)
+    target = models.CharField(max_length=300, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["action", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.target}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnly("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly("audit events are append-only")

@@ -1,0 +1,71 @@
+"""The append-only audit trail: who did what, to what, when, from where."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+
+from pipelines_app.models import AuditEvent
+
+
+def _client(request) -> tuple[str | None, str]:
+    if request is None:
+        return None, ""
+    meta = getattr(request, "META", {}) or {}
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+    ip = (forwarded.split(",")[0].strip() if forwarded else "") or meta.get("REMOTE_ADDR") or None
+    if ip is not None:
+        try:
+            from ipaddress import ip_address
+
+            ip_address(ip)
+        except ValueError:
+            ip = None
+    return ip, str(meta.get("HTTP_USER_AGENT", ""))[:400]
+
+
+def record(actor, action: str, target, details: dict | None = None, request=None) -> AuditEvent:
+    """Append one event. ``actor`` is a user (or None for the system); ``target`` anything
+    with a readable ``str`` (a change request, "application:sales", ...)."""
+    ip, user_agent = _client(request)
+    user = actor if getattr(actor, "pk", None) is not None else None
+    name = getattr(actor, "username", None) or (str(actor) if actor else "system")
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_name=name[:150],
+        action=action[:64],
+        target=str(target)[:300],
+        details=json.loads(json.dumps(details or {}, default=str)),
+        ip=ip,
+        user_agent=user_agent,
+    )
+
+
+def events(since: datetime | None = None, until: datetime | None = None):
+    queryset = AuditEvent.objects.order_by("created_at", "id")
+    if since is not None:
+        queryset = queryset.filter(created_at__gte=since)
+    if until is not None:
+        queryset = queryset.filter(created_at__lt=until)
+    return queryset
+
+
+def as_dict(event: AuditEvent) -> dict:
+    return {
+        "id": event.pk,
+        "created_at": event.created_at.isoformat(),
+        "actor": event.actor_name,
+        "actor_id": event.actor_id,
+        "action": event.action,
+        "target": event.target,
+        "details": event.details,
+        "ip": event.ip,
+        "user_agent": event.user_agent,
+    }
+
+
+def export_jsonl(since: datetime | None = None, until: datetime | None = None) -> Iterator[str]:
+    """One JSON document per line, oldest first; streams in batches."""
+    for event in events(since, until).iterator(chunk_size=500):
+        yield json.dumps(as_dict(event), ensure_ascii=False, sort_keys=True) + "\n"

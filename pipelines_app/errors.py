@@ -1,0 +1,67 @@
+"""Errors the services raise; each carries the HTTP status the API answers with."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+
+
+class ServiceError(Exception):
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class BadInput(ServiceError):
+    """A name, layer, path or field that is not acceptable (traversal, unknown layer, ...)."""
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+class NotAllowed(ServiceError, PermissionDenied):
+    status = 403
+    code = "forbidden"
+
+
+class InvalidState(ServiceError):
+    """The change request is not in a state that allows this (merged, already approved, ...)."""
+
+    status = 409
+    code = "conflict"
+
+
+class RepositoryBusy(ServiceError):
+    status = 503
+    code = "busy"
+
+
+class ChangeRequestInvalid(ServiceError):
+    """The proposal does not validate; ``problems`` are located (file, line, column, message)."""
+
+    code = "invalid_definition"
+
+    def __init__(self, problems):
+        self.problems = tuple(problems)
+        lines = "; ".join(str(p) for p in self.problems[:5])
+        more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
+        super().__init__(f"the change does not validate: {lines}{more}")
+
+
+class GovernanceBlocked(ServiceError):
+    """Governance findings block approval unless the reviewer gives an override reason."""
+
+    status = 409
+    code = "governance"
+
+    def __init__(self, findings):
+        self.findings = tuple(findings)
+        listed = "; ".join(f.message for f in self.findings)
+        super().__init__(
+            "governance checks block this approval: "
+            f"{listed}. Give an override_reason to approve anyway."
+        )

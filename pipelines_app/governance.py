@@ -1,0 +1,302 @@
+"""Governance checks on a change request, shown on its page; they block approval unless a
+reviewer overrides them with a written reason.
+
+- personal data: a column whose name matches ``HUB_PII_PATTERNS`` reaching a target of a
+  service-layer pipeline without a ``mask`` step on it (columns are tracked through the flow,
+  starting from the sources' schemas);
+- metadata: a pipeline or job without owner, SLA or schedule;
+- target schemas: a change to a target's schema (its file, or the target's ``schemaRef``) that
+  drops a column or changes a column's type.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+
+from config_repo.layout import parse_definition_path
+from spark_runner.definition import DefinitionInvalid, SchemaError, load_schema, parse
+from spark_runner.definition import model as m
+from spark_runner.definition.files import resolve_schema_path
+
+DEFAULT_PII_PATTERNS = (
+    r"ssn",
+    r"social_?security",
+    r"e_?mail",
+    r"phone",
+    r"mobile",
+    r"birth_?date",
+    r"date_?of_?birth",
+    r"(^|_)dob($|_)",
+    r"passport",
+    r"national_?id",
+    r"tax_?id",
+    r"iban",
+    r"credit_?card",
+    r"card_?number",
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str  # pii_unmasked | missing_owner | missing_sla | missing_schedule |
+    #            schema_column_dropped | schema_type_changed
+    file: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def pii_patterns() -> list[re.Pattern]:
+    patterns = getattr(settings, "HUB_PII_PATTERNS", None) or DEFAULT_PII_PATTERNS
+    return [re.compile(p, re.IGNORECASE) for p in patterns]
+
+
+def is_personal(column: str, patterns: list[re.Pattern]) -> bool:
+    return any(p.search(column) for p in patterns)
+
+
+# ---------------------------------------------------------------- personal data
+
+
+@dataclass
+class _Dataset:
+    columns: list[str] | None  # None: not known (no schema)
+    masked: set[str]
+
+
+def _fields(files, application, layer, ref) -> list[str] | None:
+    if not ref:
+        return None
+    try:
+        return [f.name for f in load_schema(files, application, layer, ref)]
+    except (SchemaError, ValueError):
+        return None
+
+
+def _step(step, data: dict[str, _Dataset]) -> tuple[str, _Dataset]:
+    unknown = _Dataset(None, set())
+    if isinstance(step, m.Join):
+        left, right = data.get(step.left, unknown), data.get(step.right, unknown)
+        masked = left.masked | right.masked
+        if left.columns is None or right.columns is None:
+            columns = None
+        elif step.type in ("semi", "anti"):
+            columns = list(left.columns)
+        else:
+            columns = list(left.columns)
+            keys = {
+                t.right.column
+                for t in step.terms
+                if t.op == "=" and t.left.column == t.right.column
+            }
+            for column in right.columns:
+                if column not in left.columns:
+                    columns.append(column)
+                elif column not in keys:
+                    columns.append(f"{step.right}_{column}")
+                    if column in right.masked:
+                        masked.add(f"{step.right}_{column}")
+        return step.output or step.left, _Dataset(columns, masked)
+    if isinstance(step, m.Merge):
+        parts = [data.get(s, unknown) for s in step.sources]
+        columns = None if any(p.columns is None for p in parts) else []
+        for part in parts:
+            for column in part.columns or ():
+                if column not in columns:
+                    columns.append(column)
+        # a column is masked after a merge only when every source masked it
+        masked = set.intersection(*(p.masked for p in parts)) if parts else set()
+        return step.output or step.sources[0], _Dataset(columns, masked)
+    source = data.get(step.source, unknown)
+    columns = None if source.columns is None else list(source.columns)
+    masked = set(source.masked)
+    if isinstance(step, m.Mask):
+        masked |= set(step.columns)
+    elif isinstance(step, m.Lookup):
+        if columns is not None:
+            columns += [f for f in step.output_fields if f not in columns]
+    elif isinstance(step, m.Aggregate):
+        kept = [*step.group_by, *(["window_start"] if step.window else [])]
+        for metric in step.metrics:
+            # min/max hand a column's values through; sums, averages and counts do not
+            passes_values = metric.function in ("min", "max") and metric.column
+            if not passes_values or metric.column in masked:
+                masked.add(metric.alias)
+            kept.append(metric.alias)
+        columns = kept
+    return step.output or step.source, _Dataset(columns, masked)
+
+
+def _personal_data(pipeline: m.Pipeline, path: str, files, application) -> list[Finding]:
+    if pipeline.layer != "service":
+        return []
+    patterns = pii_patterns()
+    data: dict[str, _Dataset] = {}
+    last = None
+    for source in pipeline.sources:
+        data[source.id] = _Dataset(
+            _fields(files, application, pipeline.layer, source.schema_ref), set()
+        )
+        last = source.id
+    for step in pipeline.transformations:
+        name, dataset = _step(step, data)
+        data[name] = dataset
+        last = name
+    findings = []
+    for target in pipeline.targets:
+        dataset = data.get(target.source or last or "", _Dataset(None, set()))
+        columns = dataset.columns
+        if columns is None:
+            columns = _fields(files, application, pipeline.layer, target.schema_ref) or []
+        exposed = [c for c in columns if is_personal(c, patterns) and c not in dataset.masked]
+        if exposed:
+            findings.append(
+                Finding(
+                    "pii_unmasked",
+                    path,
+                    f"personal data reaches service target {_target_name(target)} unmasked: "
+                    f"{', '.join(exposed)} (add a mask step on these columns)",
+                )
+            )
+    return findings
+
+
+def _target_name(target) -> str:
+    if isinstance(target, m.HiveTarget):
+        return f"hive {target.table}"
+    if isinstance(target, m.CsvTarget):
+        return f"csv {target.path}"
+    return f"database {target.id} ({target.table})"
+
+
+# ---------------------------------------------------------------- metadata
+
+
+def _metadata(definition, path: str) -> list[Finding]:
+    what = f"{definition.kind} {definition.id}"
+    metadata = definition.metadata
+    findings = []
+    for field, label in (("owner", "an owner"), ("sla", "an SLA"), ("schedule", "a schedule")):
+        if not getattr(metadata, field, None):
+            findings.append(Finding(f"missing_{field}", path, f"{what} has no {label}"))
+    return findings
+
+
+# ---------------------------------------------------------------- target schemas
+
+
+def _target_schemas(definition, files, application, layer) -> dict[str, tuple[str, dict]]:
+    """target name -> (schema path, {column: type}) for targets with a readable schemaRef."""
+    found = {}
+    for target in getattr(definition, "targets", ()):
+        if not target.schema_ref:
+            continue
+        try:
+            path = resolve_schema_path(application, layer, target.schema_ref, files)
+            fields = load_schema(files, application, layer, target.schema_ref)
+        except (SchemaError, ValueError):
+            continue
+        found[_target_name(target)] = (path, {f.name: f.type for f in fields})
+    return found
+
+
+def _schema_changes(old, new, before, after, application, layer, path) -> list[Finding]:
+    old_targets = _target_schemas(old, before, application, layer) if old else {}
+    new_targets = _target_schemas(new, after, application, layer)
+    findings = []
+    for name, (schema, columns) in new_targets.items():
+        if name not in old_targets:
+            continue
+        _, previous = old_targets[name]
+        dropped = [c for c in previous if c not in columns]
+        changed = [
+            f"{c} {previous[c]} -> {columns[c]}"
+            for c in previous
+            if c in columns and previous[c] != columns[c]
+        ]
+        if dropped:
+            findings.append(
+                Finding(
+                    "schema_column_dropped",
+                    path,
+                    f"target {name}: schema {schema} drops column(s) {', '.join(dropped)}",
+                )
+            )
+        if changed:
+            findings.append(
+                Finding(
+                    "schema_type_changed",
+                    path,
+                    f"target {name}: schema {schema} changes type of {', '.join(changed)}",
+                )
+            )
+    return findings
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def _parse(data: bytes | None, path: str):
+    if data is None:
+        return None
+    try:
+        return parse(data, path)
+    except DefinitionInvalid:
+        return None
+
+
+def check(application: str, before, after, changed_paths) -> list[Finding]:
+    """Findings for a change from ``before`` to ``after`` (FileSources) on ``changed_paths``."""
+    changed = set(changed_paths)
+    findings: list[Finding] = []
+    affected: dict[str, tuple] = {}
+    for path in changed:
+        where = parse_definition_path(path)
+        if where is not None and where.application == application:
+            affected[path] = (where.layer, True)
+    if any("/schemas/" in p or p.startswith("common/schemas/") for p in changed):
+        # definitions whose target schema file the change edits
+        for path in after.list(f"applications/{application}/"):
+            where = parse_definition_path(path)
+            if where is None or where.kind != "pipeline" or path in affected:
+                continue
+            definition = _parse(after.read(path), path)
+            for target in getattr(definition, "targets", ()):
+                if not target.schema_ref:
+                    continue
+                try:
+                    schema = resolve_schema_path(application, where.layer, target.schema_ref, after)
+                except ValueError:
+                    continue
+                if schema in changed:
+                    affected[path] = (where.layer, False)
+    for path, (layer, edited) in sorted(affected.items()):
+        new = _parse(after.read(path), path)
+        if new is None:
+            continue
+        old = _parse(before.read(path), path)
+        if edited:
+            findings += _metadata(new, path)
+            if isinstance(new, m.Pipeline):
+                findings += _personal_data(new, path, after, application)
+        if isinstance(new, m.Pipeline):
+            findings += _schema_changes(old or new, new, before, after, application, layer, path)
+    return findings
+
+
+def change_request_findings(repo, change_request) -> list[Finding]:
+    """Findings for a change request at its current head (against its base)."""
+    if not change_request.head_commit or not change_request.base_commit:
+        return []
+    changes = repo.diff(change_request.base_commit, change_request.head_commit)
+    paths = {c.path for c in changes} | {c.old_path for c in changes if c.old_path}
+    return check(
+        change_request.application.name,
+        repo.files(change_request.base_commit),
+        repo.files(change_request.head_commit),
+        paths,
+    )
