@@ -1,0 +1,206 @@
+"""Running one pipeline run in a worker: claim, heartbeat, watch for cancel, record, finish.
+And the reaper, which ends runs whose worker died."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+import time
+import traceback
+from datetime import timedelta
+
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+from portal.logging import run_context
+from runs_app import definitions
+from runs_app.conf import get
+from runs_app.models import PipelineRun
+from runs_app.runner import get_runner
+from runs_app.services import new_pipeline_run, run_finish, run_finished
+
+log = logging.getLogger(__name__)
+WORKER = f"{socket.gethostname()}:{__import__('os').getpid()}"
+
+
+def execute(run_id: str) -> PipelineRun | None:
+    """queued -> running -> final. Returns None when the run was not ours to run."""
+    now = timezone.now()
+    claimed = PipelineRun.objects.filter(id=run_id, status="queued").update(
+        status="running", started_at=now, heartbeat_at=now, worker=WORKER
+    )
+    if not claimed:
+        log.info("run %s is not queued any more; nothing to do", run_id)
+        return None
+    run = PipelineRun.objects.get(id=run_id)
+    token = run_context.set(
+        {"run_id": str(run.id), "application": run.application, "pipeline": run.pipeline_id}
+    )
+    try:
+        log.info("run started (attempt %s, commit %s)", run.attempt, run.config_commit[:10])
+        return _execute(run)
+    finally:
+        run_context.reset(token)
+
+
+def _execute(run: PipelineRun) -> PipelineRun | None:
+    try:
+        if run.trigger == "schedule" and not definitions.exists(
+            definitions.head(), run.application, "pipeline", run.pipeline_id
+        ):
+            return _fail(run, "skipped", "definition", "removed from main after it was scheduled")
+        try:
+            published = definitions.find(
+                run.config_commit, run.application, "pipeline", run.pipeline_id
+            )
+        except definitions.DefinitionNotFound as exc:
+            return _fail(run, "failed", "definition", str(exc))
+        runner = get_runner()
+        with _Watch(run, runner) as watch:
+            result = runner.run(run, published, definitions.files(run.config_commit))
+        return _record(run, result, watch.cancelled)
+    except Exception as exc:  # every failure ends the run with a readable error
+        from spark_runner.engine.errors import condense, redact
+
+        message, trace = condense(exc)
+        log.exception("run failed outside the engine")
+        return _fail(
+            run, "failed", "internal", redact(message), redact(trace or traceback.format_exc())
+        )
+
+
+def _record(run, result, cancelled: bool):
+    data = result.to_dict()
+    error = data.get("error") or {}
+    status = result.status
+    if cancelled and status != "succeeded":
+        status = "cancelled"
+    finished = run_finish(
+        run.id,
+        status=status,
+        steps=data.get("steps", []),
+        targets=data.get("targets", []),
+        sources=data.get("sources", []),
+        error_category=("cancelled" if status == "cancelled" else error.get("category", ""))[:32],
+        error_where=(error.get("where") or "")[:300],
+        error_message=error.get("message") or ("cancelled by an operator" if cancelled else ""),
+        error_trace=error.get("java_trace") or "",
+    )
+    log.info("run %s", status)
+    return finished
+
+
+def _fail(run, status: str, category: str, message: str, trace: str = ""):
+    log.warning("run %s: %s", status, message)
+    return run_finish(
+        run.id, status=status, error_category=category, error_message=message, error_trace=trace
+    )
+
+
+class _Watch:
+    """A thread beside the run: heartbeats every ``HUB_HEARTBEAT_SECONDS``, and every
+    ``HUB_CANCEL_POLL_SECONDS`` checks the cancel flag. It also cancels the Spark job when the
+    run is no longer ours (the reaper declared it lost), so a late worker does not double-write."""
+
+    def __init__(self, run: PipelineRun, runner):
+        self.run, self.runner = run, runner
+        self.cancelled = False
+        self._stop = threading.Event()
+        self._context = run_context.get()
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._loop, name=f"watch-{self.run.id}", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self):
+        run_context.set(self._context)
+        beat_every = get("HUB_HEARTBEAT_SECONDS")
+        poll = min(get("HUB_CANCEL_POLL_SECONDS"), beat_every)
+        last_beat = time.monotonic()
+        try:
+            while not self._stop.wait(poll):
+                row = (
+                    PipelineRun.objects.filter(id=self.run.id)
+                    .values("status", "cancel_requested")
+                    .first()
+                )
+                lost = row is None or row["status"] != "running"
+                if (lost or row["cancel_requested"]) and not self.cancelled:
+                    self.cancelled = True
+                    log.info("cancelling the Spark job (%s)", "lost" if lost else "requested")
+                    with contextlib.suppress(Exception):
+                        self.runner.cancel(self.run)
+                if time.monotonic() - last_beat >= beat_every:
+                    PipelineRun.objects.filter(id=self.run.id, status="running").update(
+                        heartbeat_at=timezone.now()
+                    )
+                    last_beat = time.monotonic()
+        except Exception:  # a DB hiccup: the reaper decides, not this thread
+            log.exception("watcher stopped")
+        finally:
+            connection.close()
+
+
+def reap(now=None) -> int:
+    """Ends running runs whose heartbeat is older than 1.5 intervals (``worker_lost``): with the
+    reaper every half interval, a dead worker's run ends within two intervals of its last beat.
+    A job's node follows its ``onFailure`` policy; a pipeline outside a job is retried
+    ``HUB_LOST_RUN_RETRIES`` times."""
+    close_old_connections()
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=1.5 * get("HUB_HEARTBEAT_SECONDS"))
+    reaped = 0
+    for run in PipelineRun.objects.filter(status="running", heartbeat_at__lt=stale):
+        with transaction.atomic():
+            done = PipelineRun.objects.filter(
+                id=run.id, status="running", heartbeat_at__lt=stale
+            ).update(
+                status="failed",
+                finished_at=now,
+                error_category="worker_lost",
+                error_message=(
+                    f"worker {run.worker} stopped sending heartbeats "
+                    f"(last at {run.heartbeat_at:%H:%M:%S} UTC)"
+                ),
+            )
+            if not done:
+                continue
+            reaped += 1
+            run.refresh_from_db()
+            if not run.job_run_id and run.attempt <= get("HUB_LOST_RUN_RETRIES"):
+                _retry_lost(run)
+            run_finished(run)
+            log.warning("reaped run %s of %s (worker %s)", run.id, run.pipeline_id, run.worker)
+    return reaped
+
+
+def _retry_lost(run: PipelineRun) -> None:
+    params = {
+        k: v for k, v in run.params.items() if k not in ("runId", "application", "pipelineId")
+    }
+    try:
+        with transaction.atomic():
+            _new_retry(run, params)
+    except Exception:  # the run stays failed; the failure alert says so
+        log.exception("could not retry run %s", run.id)
+
+
+def _new_retry(run: PipelineRun, params: dict) -> None:
+    new_pipeline_run(
+        application=run.application,
+        pipeline_id=run.pipeline_id,
+        commit=run.config_commit,
+        params=params,
+        trigger="retry",
+        user=run.triggered_by,
+        rerun_of=run,
+        attempt=run.attempt + 1,
+        scheduled_for=run.scheduled_for,
+    )

@@ -1,0 +1,212 @@
+"""``<notifications>``: email (Django's mail backend) and webhooks (JSON POST, timeout, retries
+with backoff, ``X-Hub-Signature-256: sha256=<hex hmac of the body>`` when ``secretRef`` is set).
+
+Every attempt is a ``NotificationDelivery`` row; a notification that cannot be delivered after
+its last attempt raises a ``delivery_failed`` alert in the in-app inbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit, urlunsplit
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+
+from runs_app import definitions
+from runs_app.conf import get
+from runs_app.models import Alert, JobRun, NotificationDelivery, PipelineRun
+
+log = logging.getLogger(__name__)
+
+
+def _events_for(status: str) -> tuple[str, ...]:
+    if status == "failed":
+        return ("failure", "completion")
+    if status == "succeeded":
+        return ("success", "completion")
+    return ("completion",)
+
+
+def on_finished(run) -> None:
+    """In the finishing transaction: alert on failure, queue notifications once committed."""
+    from runs_app import tasks
+
+    if run.status == "failed" and (isinstance(run, JobRun) or not run.job_run_id):
+        retrying = isinstance(run, PipelineRun) and run.reruns.filter(trigger="retry").exists()
+        if not retrying:
+            Alert.objects.create(
+                kind="failure",
+                application=run.application,
+                run=run if isinstance(run, PipelineRun) else None,
+                job_run=run if isinstance(run, JobRun) else None,
+                message=f"{run.kind} {run.name} failed: {run.error_message[:300]}",
+            )
+    for event in _events_for(run.status):
+        args = [run.kind, str(run.id), event]
+        transaction.on_commit(lambda a=args: tasks.send_notifications.delay(*a))
+
+
+def on_sla_breach(run) -> None:
+    from runs_app import tasks
+
+    args = [run.kind, str(run.id), "slaBreach"]
+    transaction.on_commit(lambda: tasks.send_notifications.delay(*args))
+
+
+def load(kind: str, run_id: str):
+    model = JobRun if kind == "job" else PipelineRun
+    return model.objects.get(id=run_id)
+
+
+def _notifications(run):
+    try:
+        published = definitions.find(run.config_commit, run.application, run.kind, run.name)
+    except Exception:  # the repository or file may be gone; nothing to notify
+        log.warning("no notifications for %s: definition unavailable", run.name)
+        return ()
+    return published.definition.notifications
+
+
+def payload(run, event: str) -> dict:
+    def iso(value):
+        return value.isoformat() if value else None
+
+    base = str(get("HUB_PORTAL_URL")).rstrip("/")
+    return {
+        "event": event,
+        "kind": run.kind,
+        "id": str(run.id),
+        "application": run.application,
+        run.kind: run.name,
+        "status": run.status,
+        "attempt": run.attempt,
+        "commit": run.config_commit,
+        "params": run.params,
+        "queued_at": iso(run.queued_at),
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
+        "error": {"category": run.error_category, "message": run.error_message}
+        if run.error_message
+        else None,
+        "sla": {"deadline": iso(run.sla_deadline), "status": run.sla_status},
+        "url": f"{base}/runs/{run.id}/",
+    }
+
+
+def send(kind: str, run_id: str, event: str) -> None:
+    """Sends every notification of the run's definition that listens to ``event``."""
+    from runs_app import tasks
+
+    run = load(kind, run_id)
+    for index, note in enumerate(_notifications(run)):
+        if note.on != event:
+            continue
+        if hasattr(note, "url"):
+            tasks.deliver_webhook.delay(kind, run_id, event, index, 1)
+        else:
+            send_email(run, event, note.to)
+
+
+def send_email(run, event: str, to) -> None:
+    body = json.dumps(payload(run, event), indent=2, ensure_ascii=False)
+    subject = f"[Data Hub] {run.kind} {run.application}/{run.name}: {event} ({run.status})"
+    target = ",".join(to)[:500]
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, list(to))
+    except Exception as exc:  # any mail failure is recorded, never raised
+        _record(run, event, "email", target, body, 1, "failed", None, type(exc).__name__)
+        _alert(run, f"email to {target} about {event} could not be sent: {type(exc).__name__}")
+        return
+    _record(run, event, "email", target, body, 1, "sent", None, "")
+
+
+def deliver_webhook(kind: str, run_id: str, event: str, index: int, attempt: int) -> float | None:
+    """One attempt. Returns the seconds to wait before the next attempt, or None when done."""
+    run = load(kind, run_id)
+    note = _notifications(run)[index]
+    body = json.dumps(payload(run, event), ensure_ascii=False, sort_keys=True).encode("utf-8")
+    target = _without_query(note.url)
+    headers = {"Content-Type": "application/json", "User-Agent": "datahub-portal"}
+    try:
+        if note.secret_ref:
+            headers["X-Hub-Signature-256"] = "sha256=" + sign(body, _secret(note.secret_ref))
+        code, error = _post(note.url, body, headers)
+    except LookupError as exc:  # a missing secret: retrying will not help
+        code, error, attempt = None, str(exc)[:500], get("HUB_WEBHOOK_ATTEMPTS")
+    ok = code is not None and 200 <= code < 300
+    _record(run, event, "webhook", target, body, attempt, "sent" if ok else "failed", code, error)
+    if ok:
+        return None
+    if attempt < get("HUB_WEBHOOK_ATTEMPTS"):
+        return get("HUB_WEBHOOK_BACKOFF_SECONDS") * 2 ** (attempt - 1)
+    _alert(run, f"webhook {target} about {event} failed after {attempt} attempts: {error}")
+    return None
+
+
+def sign(body: bytes, secret: str) -> str:
+    return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def _secret(name: str) -> str:
+    from spark_runner.engine.secrets import SecretResolver
+
+    return SecretResolver(getattr(settings, "HUB_SECRETS_FILE", "") or None).get(name)
+
+
+def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
+    if urlsplit(url).scheme not in ("http", "https"):
+        return None, "only http and https webhooks are allowed"
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    try:
+        timeout = get("HUB_WEBHOOK_TIMEOUT_SECONDS")
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, f"HTTP {exc.code}"
+    except TimeoutError:
+        return None, "timed out"
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return None, ("timed out" if "timed out" in str(reason) else str(reason))[:500]
+
+
+def _without_query(url: str) -> str:
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))[:500]
+
+
+def _record(run, event, channel, target, body, attempt, status, code, error) -> None:
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    NotificationDelivery.objects.create(
+        run=run if isinstance(run, PipelineRun) else None,
+        job_run=run if isinstance(run, JobRun) else None,
+        event=event,
+        channel=channel,
+        target=target,
+        payload_hash=hashlib.sha256(body).hexdigest(),
+        attempt=attempt,
+        status=status,
+        response_code=code,
+        error=error[:500],
+    )
+
+
+def _alert(run, message: str) -> None:
+    Alert.objects.create(
+        kind="delivery_failed",
+        application=run.application,
+        run=run if isinstance(run, PipelineRun) else None,
+        job_run=run if isinstance(run, JobRun) else None,
+        message=message[:1000],
+    )
