@@ -232,14 +232,22 @@ class Builder:
         tag = el.tag
         if tag == "deduplicate":
             return m.Deduplicate(
-                get("source"), split_list(get("keys")), get("keep", "first"),  # type: ignore[arg-type]
-                split_list(get("orderBy")), output, loc,
-            )  # fmt: skip
+                get("source"),
+                split_list(get("keys")),
+                get("keep", "first"),  # type: ignore[arg-type]
+                split_list(get("orderBy")),
+                output,
+                loc,
+            )
         if tag == "sort":
             return m.Sort(
-                get("source"), split_list(get("orderBy")), get("direction", "asc"),  # type: ignore[arg-type]
-                get("nulls"), output, loc,  # type: ignore[arg-type]
-            )  # fmt: skip
+                get("source"),
+                split_list(get("orderBy")),
+                get("direction", "asc"),  # type: ignore[arg-type]
+                get("nulls"),
+                output,
+                loc,  # type: ignore[arg-type]
+            )
         if tag == "join":
             condition = get("condition").strip()
             try:
@@ -249,28 +257,47 @@ class Builder:
             return m.Join(get("left"), get("right"), get("type"), condition, terms, output, loc)  # type: ignore[arg-type]
         if tag == "lookup":
             return m.Lookup(
-                get("source"), get("reference").strip(), split_list(get("outputFields")),
-                get("joinType", "left"), split_list(get("keys")), output, loc,  # type: ignore[arg-type]
-            )  # fmt: skip
+                get("source"),
+                get("reference").strip(),
+                split_list(get("outputFields")),
+                get("joinType", "left"),
+                split_list(get("keys")),
+                output,
+                loc,  # type: ignore[arg-type]
+            )
         if tag == "merge":
             return m.Merge(
-                split_list(get("sources")), get("mode", "union"), split_list(get("keys")),  # type: ignore[arg-type]
-                split_list(get("orderBy")), output, loc,
-            )  # fmt: skip
+                split_list(get("sources")),
+                get("mode", "union"),
+                split_list(get("keys")),  # type: ignore[arg-type]
+                split_list(get("orderBy")),
+                output,
+                loc,
+            )
         if tag == "mask":
             return m.Mask(
-                get("source"), split_list(get("columns")), get("strategy"),  # type: ignore[arg-type]
-                get("secretRef"), output, loc,
-            )  # fmt: skip
+                get("source"),
+                split_list(get("columns")),
+                get("strategy"),  # type: ignore[arg-type]
+                get("secretRef"),
+                output,
+                loc,
+            )
         text = get("metrics").strip()
         try:
             metrics = parse_metrics(text)
         except ValueError as error:
             raise BuildError(loc, f"<aggregate>: {error}") from None
         return m.Aggregate(
-            get("source"), split_list(get("groupBy")), metrics, text, get("window"),  # type: ignore[arg-type]
-            (get("timeColumn") or "").strip() or None, output, loc,
-        )  # fmt: skip
+            get("source"),
+            split_list(get("groupBy")),
+            metrics,
+            text,
+            get("window"),  # type: ignore[arg-type]
+            (get("timeColumn") or "").strip() or None,
+            output,
+            loc,
+        )
 
     def target(self, el: etree._Element) -> m.Target:
         loc, get = self.located(el), el.get

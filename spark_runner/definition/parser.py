@@ -48,26 +48,34 @@ def parse_with_problems(data: bytes, file: str) -> tuple[m.Definition | None, li
         size = len(data) / (1024 * 1024)
         return None, problem(1, 1, f"the file is {size:.1f} MB; a definition may be at most 5 MB")
     if not data.strip():
-        return None, problem(1, 1, "the file is empty; a definition starts with <pipeline> or "
-                                   "<jobPipeline>")  # fmt: skip
+        return None, problem(
+            1, 1, "the file is empty; a definition starts with <pipeline> or <jobPipeline>"
+        )
     declared = _DECLARED_ENCODING.match(data)
     if declared and declared.group(1).decode().lower().replace("_", "-") not in ("utf-8", "utf8"):
-        return None, problem(1, 1, f'encoding "{declared.group(1).decode()}" is not supported; '
-                                   "save the file as UTF-8")  # fmt: skip
+        return None, problem(
+            1,
+            1,
+            f'encoding "{declared.group(1).decode()}" is not supported; save the file as UTF-8',
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         offset = error.start
         line = data.count(b"\n", 0, offset) + 1
         column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
-        return None, problem(line, column, f"byte 0x{data[offset]:02x} is not valid UTF-8; "
-                                           "save the file as UTF-8")  # fmt: skip
+        return None, problem(
+            line, column, f"byte 0x{data[offset]:02x} is not valid UTF-8; save the file as UTF-8"
+        )
     locator = Locator(text)
     doctype = _DOCTYPE.search(text)
     if doctype and _before_root(text, doctype.start()):
         line, column = locator.position(doctype.start())
-        return None, problem(line, column, "DOCTYPE and ENTITY declarations are not allowed in "
-                                           "a definition; remove them")  # fmt: skip
+        return None, problem(
+            line,
+            column,
+            "DOCTYPE and ENTITY declarations are not allowed in a definition; remove them",
+        )
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as error:
@@ -79,8 +87,9 @@ def parse_with_problems(data: bytes, file: str) -> tuple[m.Definition | None, li
     if root.tag not in xsdcheck.ROOTS:
         line, column = locator.element(0)
         name = root.tag if isinstance(root.tag, str) else "?"
-        return None, problem(line, column, f"the root element must be <pipeline> or "
-                                           f"<jobPipeline>, not <{name}>")  # fmt: skip
+        return None, problem(
+            line, column, f"the root element must be <pipeline> or <jobPipeline>, not <{name}>"
+        )
 
     elements = list(root.iter(etree.Element))
     index = {el: i for i, el in enumerate(elements)}

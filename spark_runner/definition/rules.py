@@ -63,25 +63,32 @@ def _metadata(out: _Collector, metadata: m.Metadata) -> None:
     if metadata.schedule is not None:
         fields = metadata.schedule.split()
         if len(fields) != 5 or not croniter.is_valid(metadata.schedule):
-            out.add(metadata.loc, f'schedule "{metadata.schedule}" is not a valid cron '
-                                  'expression; write 5 fields "minute hour day-of-month month '
-                                  'day-of-week", e.g. "0 2 * * *" for 02:00 every day')  # fmt: skip
+            out.add(
+                metadata.loc,
+                f'schedule "{metadata.schedule}" is not a valid cron '
+                'expression; write 5 fields "minute hour day-of-month month '
+                'day-of-week", e.g. "0 2 * * *" for 02:00 every day',
+            )
     if metadata.sla is not None:
         try:
             duration = isodate.parse_duration(metadata.sla)
             if not metadata.sla.startswith("P") or not duration:
                 raise isodate.ISO8601Error
         except (isodate.ISO8601Error, ValueError):
-            out.add(metadata.loc, f'sla "{metadata.sla}" is not an ISO-8601 duration; write e.g. '
-                                  '"PT2H" (2 hours), "PT30M" or "P1D"')  # fmt: skip
+            out.add(
+                metadata.loc,
+                f'sla "{metadata.sla}" is not an ISO-8601 duration; write e.g. '
+                '"PT2H" (2 hours), "PT30M" or "P1D"',
+            )
 
 
 def _parameters(out: _Collector, parameters: tuple[m.Parameter, ...]) -> set[str]:
     seen: set[str] = set()
     for parameter in parameters:
         if parameter.name in m.BUILTIN_PARAMETERS:
-            out.add(parameter.loc, f'parameter "{parameter.name}" is built in; remove the '
-                                   "declaration")  # fmt: skip
+            out.add(
+                parameter.loc, f'parameter "{parameter.name}" is built in; remove the declaration'
+            )
         elif parameter.name in seen:
             out.add(parameter.loc, f'parameter "{parameter.name}" is declared twice')
         seen.add(parameter.name)
@@ -97,17 +104,23 @@ def _notifications(out: _Collector, notifications: tuple[m.Notification, ...]) -
             if not notification.to:
                 out.add(notification.loc, "email: give at least one address in to")
         elif not _URL.fullmatch(notification.url):
-            out.add(notification.loc, f'webhook: url "{notification.url}" must start with '
-                                      "https:// or http://")  # fmt: skip
+            out.add(
+                notification.loc,
+                f'webhook: url "{notification.url}" must start with https:// or http://',
+            )
 
 
 def _check_jdbc(out: _Collector, loc: m.Location | None, what: str, url: str) -> None:
     if not _JDBC.fullmatch(url):
-        out.add(loc, f'{what}: jdbcUrl "{url}" must look like jdbc:<driver>:<address>, '
-                     'e.g. "jdbc:postgresql://host:5432/db"')  # fmt: skip
+        out.add(
+            loc,
+            f'{what}: jdbcUrl "{url}" must look like jdbc:<driver>:<address>, '
+            'e.g. "jdbc:postgresql://host:5432/db"',
+        )
     elif _JDBC_SECRET.search(url):
-        out.add(loc, f"{what}: jdbcUrl must not hold a password; name a secret in "
-                     "userSecretRef instead")  # fmt: skip
+        out.add(
+            loc, f"{what}: jdbcUrl must not hold a password; name a secret in userSecretRef instead"
+        )
 
 
 def _check_delimiter(out: _Collector, loc: m.Location | None, what: str, delimiter: str) -> None:
@@ -130,16 +143,21 @@ def _sources(out: _Collector, pipeline: m.Pipeline, declared: set[str]) -> None:
     for source in pipeline.sources:
         what = f'source "{source.id}"'
         if source.id in seen:
-            out.add(source.loc, f'{what}: the id "{source.id}" is used by another source; '
-                                "ids must be unique")  # fmt: skip
+            out.add(
+                source.loc,
+                f'{what}: the id "{source.id}" is used by another source; ids must be unique',
+            )
         seen.add(source.id)
         _check_schema_ref(out, source.loc, what, source.schema_ref)
         if isinstance(source, m.CsvSource):
             _check_delimiter(out, source.loc, what, source.delimiter)
             _check_data_path(out, source.loc, what, source.path)
             if source.on_invalid_rows == "reject" and source.schema_ref is None:
-                out.add(source.loc, f'{what}: onInvalidRows="reject" needs a schemaRef to '
-                                    "decide which rows are invalid")  # fmt: skip
+                out.add(
+                    source.loc,
+                    f'{what}: onInvalidRows="reject" needs a schemaRef to '
+                    "decide which rows are invalid",
+                )
             continue
         _check_jdbc(out, source.loc, what, source.jdbc_url)
         if (source.sql is None) == (source.table is None):
@@ -148,10 +166,14 @@ def _sources(out: _Collector, pipeline: m.Pipeline, declared: set[str]) -> None:
             out.add(source.loc, f"{what}: <sql> is empty")
         for name in sql_parameters(source.sql or ""):
             if name not in declared:
-                out.add(source.loc, f'{what}: parameter ":{name}" in <sql> is not declared'
-                                    f"{did_you_mean(name, declared)}; declare it in "
-                                    "<parameters> or use a built-in one: "
-                                    + ", ".join(m.BUILTIN_PARAMETERS))  # fmt: skip
+                out.add(
+                    source.loc,
+                    f'{what}: parameter ":{name}" in <sql> is not declared; declare it in '
+                    "<parameters> or use a built-in one ("
+                    + ", ".join(m.BUILTIN_PARAMETERS)
+                    + ")"
+                    + did_you_mean(name, declared),
+                )
 
 
 def step_inputs(step: m.Transformation) -> list[tuple[str, str]]:
@@ -179,16 +201,23 @@ def _flow(out: _Collector, pipeline: m.Pipeline) -> None:
             if name in available:
                 continue
             if name in later and later[name] >= number:
-                out.add(step.loc, f'{tag}: {role} dataset "{name}" is only produced later, by '
-                                  f"step {later[name]}; a step can use only datasets defined "
-                                  "before it")  # fmt: skip
+                out.add(
+                    step.loc,
+                    f'{tag}: {role} dataset "{name}" is only produced later, by '
+                    f"step {later[name]}; a step can use only datasets defined "
+                    "before it",
+                )
             else:
-                out.add(step.loc, f'{tag}: {role} dataset "{name}" is not defined'
-                                  f"{did_you_mean(name, available)}")  # fmt: skip
+                out.add(
+                    step.loc,
+                    f'{tag}: {role} dataset "{name}" is not defined{did_you_mean(name, available)}',
+                )
         if step.output is not None:
             if step.output in available:
-                out.add(step.loc, f'{tag}: output "{step.output}" already names a dataset; '
-                                  "choose a new id")  # fmt: skip
+                out.add(
+                    step.loc,
+                    f'{tag}: output "{step.output}" already names a dataset; choose a new id',
+                )
             else:
                 available.append(step.output)
         _step_rules(out, step)
@@ -202,8 +231,11 @@ def _step_rules(out: _Collector, step: m.Transformation) -> None:
         for term in step.terms:
             for ref in (term.left, term.right):
                 if ref.dataset not in (step.left, step.right):
-                    out.add(loc, f'join: condition names "{ref.dataset}.{ref.column}" but the '
-                                 f'join is between "{step.left}" and "{step.right}"')  # fmt: skip
+                    out.add(
+                        loc,
+                        f'join: condition names "{ref.dataset}.{ref.column}" but the '
+                        f'join is between "{step.left}" and "{step.right}"',
+                    )
     elif isinstance(step, m.Merge):
         if len(step.sources) < 2:
             out.add(loc, "merge: sources needs two or more datasets, comma separated")
@@ -215,12 +247,17 @@ def _step_rules(out: _Collector, step: m.Transformation) -> None:
             out.add(loc, 'merge: keys and orderBy are used only with mode="upsert"')
     elif isinstance(step, m.Mask):
         if step.strategy in MASK_STRATEGIES_WITH_KEY and not step.secret_ref:
-            out.add(loc, f'mask: strategy "{step.strategy}" needs secretRef (the name of the '
-                         "key secret)")  # fmt: skip
+            out.add(
+                loc,
+                f'mask: strategy "{step.strategy}" needs secretRef (the name of the key secret)',
+            )
     elif isinstance(step, m.Aggregate):
         if step.window and not step.time_column:
-            out.add(loc, f'aggregate: window="{step.window}" needs timeColumn (the date or '
-                         "timestamp column to bucket by)")  # fmt: skip
+            out.add(
+                loc,
+                f'aggregate: window="{step.window}" needs timeColumn (the date or '
+                "timestamp column to bucket by)",
+            )
         if step.time_column and not step.window:
             out.add(loc, "aggregate: timeColumn is used only with window")
         aliases = [metric.alias for metric in step.metrics]
@@ -233,8 +270,11 @@ def _step_rules(out: _Collector, step: m.Transformation) -> None:
             out.add(loc, f"lookup: {error}")
         else:
             if table and not step.keys:
-                out.add(loc, f'lookup: reference "{step.reference}" is a Hive table; give keys '
-                             "(the columns to join on)")  # fmt: skip
+                out.add(
+                    loc,
+                    f'lookup: reference "{step.reference}" is a Hive table; give keys '
+                    "(the columns to join on)",
+                )
     elif isinstance(step, m.Deduplicate) and not step.keys:
         out.add(loc, f"{tag}: keys must name at least one column")
 
@@ -246,16 +286,22 @@ def _targets(out: _Collector, pipeline: m.Pipeline) -> None:
     for target in pipeline.targets:
         what = target_label(target)
         if target.source is not None and target.source not in available:
-            out.add(target.loc, f'{what}: source dataset "{target.source}" is not defined'
-                                f"{did_you_mean(target.source, available)}")  # fmt: skip
+            out.add(
+                target.loc,
+                f'{what}: source dataset "{target.source}" is not defined'
+                f"{did_you_mean(target.source, available)}",
+            )
         _check_schema_ref(out, target.loc, what, target.schema_ref)
         if isinstance(target, m.HiveTarget):
             if not _HIVE_TABLE.fullmatch(target.table):
-                out.add(target.loc, f'{what}: table must be written database.table, e.g. '
-                                    '"staging.customer"')  # fmt: skip
+                out.add(
+                    target.loc,
+                    f'{what}: table must be written database.table, e.g. "staging.customer"',
+                )
             if target.mode == "merge" and not target.keys:
-                out.add(target.loc, f'{what}: mode="merge" needs keys (the columns that '
-                                    "identify a row)")  # fmt: skip
+                out.add(
+                    target.loc, f'{what}: mode="merge" needs keys (the columns that identify a row)'
+                )
             if target.keys and target.mode != "merge":
                 out.add(target.loc, f'{what}: keys is used only with mode="merge"')
         elif isinstance(target, m.CsvTarget):
@@ -288,8 +334,11 @@ def _job(out: _Collector, job: m.JobPipeline) -> None:
         seen.add(ref.id)
         for dependency in ref.depends_on:
             if dependency not in ids:
-                out.add(ref.loc, f'{what}: dependsOn "{dependency}" is not a pipelineRef of '
-                                 f"this job{did_you_mean(dependency, ids)}")  # fmt: skip
+                out.add(
+                    ref.loc,
+                    f'{what}: dependsOn "{dependency}" is not a pipelineRef of '
+                    f"this job{did_you_mean(dependency, ids)}",
+                )
         if ref.max_retries is not None and ref.on_failure != "retry":
             out.add(ref.loc, f'{what}: maxRetries is used only with onFailure="retry"')
         if ref.fallback is not None and ref.on_failure != "fallback":
@@ -301,8 +350,12 @@ def _job(out: _Collector, job: m.JobPipeline) -> None:
     cycle = find_cycle({ref.id: ref.depends_on for ref in job.pipelines})
     if cycle:
         first = next(ref for ref in job.pipelines if ref.id == cycle[0])
-        out.add(first.loc, "the dependencies form a cycle: " + " → ".join(cycle)
-                           + "; remove one dependsOn to break it")  # fmt: skip
+        out.add(
+            first.loc,
+            "the dependencies form a cycle: "
+            + " → ".join(cycle)
+            + "; remove one dependsOn to break it",
+        )
 
 
 def find_cycle(graph: dict[str, tuple[str, ...]]) -> list[str] | None:
