@@ -7,7 +7,9 @@ def rows(df):
 
 def sorted_rows(df):
     """Rows in a stable order (nulls first in each column), for steps that promise no order."""
-    return sorted(rows(df), key=lambda row: tuple((v is not None, v if v is not None else 0) for v in row))
+    return sorted(
+        rows(df), key=lambda row: tuple((v is not None, v if v is not None else 0) for v in row)
+    )
 
 
 def wide_schema(count=200):

@@ -56,7 +56,9 @@ def test_keep_latest_uses_updated_at_by_default(spark, ctx):
         (4, "dated", "2026-01-01"),
         (4, "undated", None),
     ]
-    result = dedup(spark, ctx, data, "id int, v string, updated_at string", keys=("id",), keep="latest")
+    result = dedup(
+        spark, ctx, data, "id int, v string, updated_at string", keys=("id",), keep="latest"
+    )
     assert sorted_rows(result) == [
         (1, "new", "2026-03-01"),
         (2, "only", None),
@@ -68,14 +70,26 @@ def test_keep_latest_uses_updated_at_by_default(spark, ctx):
 def test_keep_latest_uses_the_order_by_it_is_given(spark, ctx):
     data = [(1, "a", 9, 1), (1, "b", 1, 2)]
     result = dedup(
-        spark, ctx, data, "id int, v string, version int, updated_at int",
-        keys=("id",), keep="latest", order_by=("version",),
+        spark,
+        ctx,
+        data,
+        "id int, v string, version int, updated_at int",
+        keys=("id",),
+        keep="latest",
+        order_by=("version",),
     )
     assert rows(result) == [(1, "a", 9, 1)]
 
 
 def test_keys_are_combined_and_null_keys_form_one_group(spark, ctx):
-    data = [(None, 1, "p"), (None, 1, "q"), (1, None, "r"), (1, None, "s"), (1, 1, "t"), (None, None, "u")]
+    data = [
+        (None, 1, "p"),
+        (None, 1, "q"),
+        (1, None, "r"),
+        (1, None, "s"),
+        (1, 1, "t"),
+        (None, None, "u"),
+    ]
     result = dedup(spark, ctx, data, "a int, b int, v string", keys=("a", "b"), keep="first")
     assert sorted_rows(result) == [(None, None, "u"), (None, 1, "p"), (1, None, "r"), (1, 1, "t")]
 
@@ -113,7 +127,9 @@ def test_key_names_match_columns_case_insensitively(spark, ctx):
 def test_a_missing_key_column_is_a_step_error_naming_it(spark, ctx):
     with pytest.raises(StepError) as error:
         dedup(spark, ctx, [(1, "a")], "id int, v string", keys=("idd",), keep="first")
-    assert str(error.value) == 'deduplicate: column "idd" not found in dataset "people"; it has: id, v'
+    assert (
+        str(error.value) == 'deduplicate: column "idd" not found in dataset "people"; it has: id, v'
+    )
 
 
 def test_keep_latest_without_updated_at_says_which_column_it_needs(spark, ctx):

@@ -102,7 +102,8 @@ def test_a_non_equi_condition_joins_ranges(spark, ctx):
     datasets = {
         "events": spark.createDataFrame([(1, 5), (2, 15), (3, 25), (4, None)], "id int, t int"),
         "periods": spark.createDataFrame(
-            [("early", 0, 10), ("late", 10, 20), ("all", 0, 100)], "name string, start int, stop int"
+            [("early", 0, 10), ("late", 10, 20), ("all", 0, 100)],
+            "name string, start int, stop int",
         ),
     }
     condition = "events.t >= periods.start AND events.t < periods.stop"
@@ -156,7 +157,9 @@ def test_a_dataset_joined_with_itself_reads_the_first_side_as_left(spark, ctx):
     staff = spark.createDataFrame(
         [(1, "Ann", None), (2, "Zoë", 1), (3, "東京", 2)], "id int, name string, boss int"
     )
-    result = join({"staff": staff}, ctx, "left", "staff.boss = staff.id", left="staff", right="staff")
+    result = join(
+        {"staff": staff}, ctx, "left", "staff.boss = staff.id", left="staff", right="staff"
+    )
     assert result.columns == ["id", "name", "boss", "staff_id", "staff_name", "staff_boss"]
     assert sorted_rows(result) == [
         (1, "Ann", None, None, None, None),
@@ -167,8 +170,12 @@ def test_a_dataset_joined_with_itself_reads_the_first_side_as_left(spark, ctx):
 
 def test_unicode_string_keys_join_exactly(spark, ctx):
     datasets = {
-        "l": spark.createDataFrame([("東京", 1), ("Zoë", 2), ("🙂", 3), ("Zoe", 4)], "k string, a int"),
-        "r": spark.createDataFrame([("東京", "x"), ("Zoë", "y"), ("🙂", "z")], "k string, b string"),
+        "l": spark.createDataFrame(
+            [("東京", 1), ("Zoë", 2), ("🙂", 3), ("Zoe", 4)], "k string, a int"
+        ),
+        "r": spark.createDataFrame(
+            [("東京", "x"), ("Zoë", "y"), ("🙂", "z")], "k string, b string"
+        ),
     }
     result = join(datasets, ctx, "inner", "l.k = r.k", left="l", right="r")
     assert sorted_rows(result) == [("Zoë", 2, "y"), ("東京", 1, "x"), ("🙂", 3, "z")]
