@@ -359,25 +359,27 @@ def _job(out: _Collector, job: m.JobPipeline) -> None:
 
 
 def find_cycle(graph: dict[str, tuple[str, ...]]) -> list[str] | None:
-    """A dependency cycle as a path that ends where it starts, or None."""
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in graph.get(node, ()):
-            if nxt not in graph:
+    """A dependency cycle as a path that ends where it starts, or None (iterative DFS)."""
+    done: set[str] = set()
+    for start in graph:
+        if start in done:
+            continue
+        path: list[str] = [start]
+        on_path = {start}
+        pending = [iter(graph.get(start, ()))]
+        while pending:
+            nxt = next(pending[-1], None)
+            if nxt is None:
+                node = path.pop()
+                on_path.discard(node)
+                done.add(node)
+                pending.pop()
                 continue
-            if state.get(nxt) == 1:
-                return [*stack[stack.index(nxt) :], nxt]
-            if nxt not in state and (found := visit(nxt)):
-                return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for node in graph:
-        if node not in state and (found := visit(node)):
-            return found
+            if nxt not in graph or nxt in done:
+                continue
+            if nxt in on_path:
+                return [*path[path.index(nxt) :], nxt]
+            path.append(nxt)
+            on_path.add(nxt)
+            pending.append(iter(graph.get(nxt, ())))
     return None

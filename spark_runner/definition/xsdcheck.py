@@ -67,7 +67,7 @@ def _translate(error: xmlschema.XMLSchemaValidationError, place: Place) -> tuple
         hint = _did_you_mean(name, allowed)
         allowed_text = f"; allowed: {', '.join(allowed)}" if allowed else ""
         line, col = place(elem, name)
-        return line, col, f'{where}: unknown attribute "{name}"{hint}{allowed_text}'
+        return line, col, f'{where}: unknown attribute "{name}"{allowed_text}{hint}'
     if isinstance(error, xmlschema.XMLSchemaChildrenValidationError):
         return _children_problem(error, elem, tag, place)
     if "character data" in reason or "mixed" in reason:
@@ -104,7 +104,7 @@ def _children_problem(error, elem, tag: str, place: Place) -> tuple[int, int, st
     allowed = sorted(_known_children(error))
     hint = _did_you_mean(name, allowed)
     allowed_text = f"; allowed here: {', '.join(allowed)}" if allowed else ""
-    return line, col, f"{tag}: unknown element <{name}>{hint}{allowed_text}"
+    return line, col, f"{tag}: unknown element <{name}>{allowed_text}{hint}"
 
 
 _ORDER = {
