@@ -457,9 +457,10 @@ class ConfigRepository:
             target = self._ref_sha(f"refs/heads/{into}")
             if target is None:
                 raise BranchMissing(into)
-            if self._is_ancestor_sha(head, target):
+            common = self._merge_base(target, head, branch, into)
+            if common == head:
                 return MergeResult(sha=target, fast_forward=False, already_merged=True)
-            if self._is_ancestor_sha(target, head):
+            if common == target:
                 self._update_ref(f"refs/heads/{into}", head, target, branch=into)
                 result = MergeResult(sha=head, fast_forward=True)
             else:
@@ -667,13 +668,18 @@ class ConfigRepository:
                 patch=_patch(old_path or path, path, old, new),
             )
 
-    def _is_ancestor_sha(self, ancestor: str, sha: str) -> bool:
-        if ancestor == sha:
-            return True
-        result = self._git.run(["merge-base", "--is-ancestor", ancestor, sha], check=False)
-        if result.returncode > 1:
-            raise ConfigRepoError(f"cannot compare commits: {stderr_text(result)}")
-        return result.returncode == 0
+    def _merge_base(self, a: str, b: str, branch: str, into: str) -> str | None:
+        """The best common ancestor of two commits (None when they share no history)."""
+        if a == b:
+            return a
+        result = self._git.run(["merge-base", a, b], check=False)
+        if result.returncode == 1 and not result.stdout.strip():
+            raise ConfigRepoError(
+                f"{branch!r} and {into!r} share no history; they cannot be merged"
+            )
+        if result.returncode != 0:
+            raise ConfigRepoError(f"cannot merge {branch!r} into {into!r}: {stderr_text(result)}")
+        return result.stdout.decode("ascii").strip()
 
     # ------------------------------------------------------------------ internals: writes
 

@@ -182,3 +182,16 @@ def test_commit_authors_stay_on_the_branch_commits_after_a_merge(repo):
     repo.merge("cr/2-b", committer=REX, message="Merge CR 2")
     history = repo.log(ORDERS)
     assert [(c.summary, c.author_name) for c in history] == [("Add orders", ANN.name)]
+
+
+def test_a_branch_with_unrelated_history_is_refused(repo):
+    # given: a branch whose history shares nothing with main (made behind the portal's back)
+    tree = git(repo.path, "hash-object", "-t", "tree", "/dev/null")
+    env_args = ["-c", "user.name=x", "-c", "user.email=x@y"]
+    orphan = git(repo.path, *env_args, "commit-tree", tree, "-m", "orphan")
+    git(repo.path, "update-ref", "refs/heads/cr/1-orphan", orphan)
+    main = repo.head()
+    # when / then
+    with pytest.raises(ConfigRepoError, match="share no history"):
+        repo.merge("cr/1-orphan", committer=REX, message="m")
+    assert repo.head() == main
