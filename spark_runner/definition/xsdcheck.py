@@ -97,6 +97,11 @@ def _children_problem(error, elem, tag: str, place: Place) -> tuple[int, int, st
     name = child.tag
     if any(c.tag == name for c in children[:index]) and name in _known_children(error):
         return line, col, f"{tag}: <{name}> may appear only once here"
+    present = {c.tag for c in children}
+    missing = [t for t in expected if t not in present]
+    if name in _known_children(error) and expected and len(missing) == len(expected):
+        wanted = " or ".join(f"<{t}>" for t in expected)
+        return line, col, f"{tag}: {wanted} is missing (expected before <{name}>)"
     if name in _known_children(error):
         order = _ORDER.get(tag)
         hint = f"; the order is {order}" if order else ""
