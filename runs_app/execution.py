@@ -11,7 +11,7 @@ import time
 import traceback
 from datetime import timedelta
 
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from portal.logging import run_context
@@ -153,7 +153,6 @@ def reap(now=None) -> int:
     reaper every half interval, a dead worker's run ends within two intervals of its last beat.
     A job's node follows its ``onFailure`` policy; a pipeline outside a job is retried
     ``HUB_LOST_RUN_RETRIES`` times."""
-    close_old_connections()
     now = now or timezone.now()
     stale = now - timedelta(seconds=1.5 * get("HUB_HEARTBEAT_SECONDS"))
     reaped = 0

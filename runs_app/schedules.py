@@ -18,7 +18,7 @@ import logging
 from datetime import datetime, timedelta
 
 from croniter import croniter
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from runs_app import definitions
@@ -57,7 +57,6 @@ def due_slots(cron: str, after: datetime, now: datetime, policy: str) -> list[da
 
 def tick(now: datetime | None = None) -> int:
     """Queues the due slots of every schedule on main; returns how many runs it queued."""
-    close_old_connections()
     now = now or timezone.now()
     sha = definitions.head()
     policy = get("HUB_MISSED_SLOTS")

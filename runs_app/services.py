@@ -315,3 +315,14 @@ def run_finish(run_id, *, status: str, **fields) -> PipelineRun | None:
         run = PipelineRun.objects.get(id=run_id)
         run_finished(run)
         return run
+
+
+def alert_acknowledge(alert, user) -> bool:
+    """Marks an alert read once; returns False when it already was."""
+    from runs_app.models import Alert
+
+    return bool(
+        Alert.objects.filter(id=alert.id, acknowledged=False).update(
+            acknowledged=True, acknowledged_by=user, acknowledged_at=timezone.now()
+        )
+    )

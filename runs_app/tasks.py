@@ -20,11 +20,13 @@ def execute_pipeline_run(run_id: str) -> None:
 
 @shared_task(name="runs_app.tasks.schedule_tick", ignore_result=True)
 def schedule_tick() -> int:
+    close_old_connections()
     return schedules.tick()
 
 
 @shared_task(name="runs_app.tasks.reap_lost_runs", ignore_result=True)
 def reap_lost_runs() -> int:
+    close_old_connections()
     return execution.reap()
 
 

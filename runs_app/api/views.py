@@ -1,0 +1,153 @@
+"""REST API for runs: trigger, list (keyset), detail, cancel, rerun. Operators act; any role in
+the application reads; no role = 404 (the run does not exist for that caller)."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from runs_app import access, selectors, services
+from runs_app.api.serializers import RerunSerializer, TriggerSerializer, run_detail, run_summary
+from runs_app.definitions import DefinitionNotFound
+from runs_app.models import STATUSES
+
+
+def _refused(exc) -> ValidationError:
+    return ValidationError({"detail": str(exc)})
+
+
+def _get_run(request, run_id, act=False):
+    run = selectors.run_get(run_id)
+    if run is None or not access.can_read(request.user, run.application):
+        raise Http404("No such run")
+    if act and not access.can_operate(request.user, run.application):
+        raise PermissionDenied(f"You are not an operator of application {run.application}.")
+    return run
+
+
+def _since(value: str | None):
+    if not value:
+        return None
+    when = parse_datetime(value)
+    if when is None and parse_date(value):
+        when = parse_datetime(value + "T00:00:00+00:00")
+    if when is None:
+        raise ValidationError({"since": "an ISO date or date-time, e.g. 2026-11-26T08:00:00Z"})
+    return when
+
+
+class RunListCreate(APIView):
+    def get(self, request):
+        q = request.query_params
+        if q.get("status") and q["status"] not in dict(STATUSES):
+            raise ValidationError({"status": f"one of {', '.join(dict(STATUSES))}"})
+        try:
+            limit = min(max(int(q.get("limit", 50)), 1), 200)
+        except ValueError:
+            raise ValidationError({"limit": "a number from 1 to 200"}) from None
+        try:
+            page = selectors.run_list(
+                applications=access.readable_applications(request.user),
+                application=q.get("application"),
+                pipeline=q.get("pipeline"),
+                job=q.get("job"),
+                status=q.get("status"),
+                since=_since(q.get("since")),
+                kind="job" if q.get("kind") == "job" else "pipeline",
+                cursor=q.get("cursor"),
+                limit=limit,
+            )
+        except selectors.BadCursor as exc:
+            raise ValidationError({"cursor": str(exc)}) from None
+        next_url = None
+        if page.next_cursor:
+            params = q.copy()
+            params["cursor"] = page.next_cursor
+            next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+        return Response({"results": [run_summary(r) for r in page.items], "next": next_url})
+
+    def post(self, request):
+        body = TriggerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        application = data["application"]
+        if not access.can_read(request.user, application):
+            raise Http404("No such application")
+        if not access.can_operate(request.user, application):
+            raise PermissionDenied(f"You are not an operator of application {application}.")
+        try:
+            run = services.run_trigger(
+                application=application,
+                pipeline_id=data.get("pipeline"),
+                job_id=data.get("job"),
+                params=data.get("params") or {},
+                trigger="api",
+                user=request.user,
+            )
+        except (services.RunRefused, DefinitionNotFound) as exc:
+            raise _refused(exc) from None
+        access.audit(
+            request.user,
+            "run.trigger",
+            run,
+            {"application": application, run.kind: run.name, "params": run.params},
+            request,
+        )
+        return Response(
+            {"id": str(run.id), "kind": run.kind, "status": run.status},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class RunDetail(APIView):
+    def get(self, request, run_id):
+        return Response(run_detail(_get_run(request, run_id)))
+
+
+class RunCancel(APIView):
+    def post(self, request, run_id):
+        run = _get_run(request, run_id, act=True)
+        try:
+            run = services.run_cancel(run, request.user)
+        except services.RunRefused as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        access.audit(request.user, "run.cancel", run, {"status": run.status}, request)
+        return Response(
+            {"id": str(run.id), "status": run.status, "cancel_requested": run.cancel_requested},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class RunRerun(APIView):
+    def post(self, request, run_id):
+        run = _get_run(request, run_id, act=True)
+        body = RerunSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            new = services.run_rerun(
+                run,
+                request.user,
+                params=body.validated_data.get("params"),
+                commit=body.validated_data["commit"],
+            )
+        except services.RunRefused as exc:
+            if "still" in str(exc):
+                return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+            raise _refused(exc) from None
+        except DefinitionNotFound as exc:
+            raise _refused(exc) from None
+        access.audit(
+            request.user,
+            "run.rerun",
+            new,
+            {"rerun_of": str(run.id), "commit": new.config_commit, "params": new.params},
+            request,
+        )
+        return Response(
+            {"id": str(new.id), "kind": new.kind, "status": new.status, "rerun_of": str(run.id)},
+            status=status.HTTP_202_ACCEPTED,
+        )
