@@ -61,7 +61,7 @@ class WriterLock:
             self._depth += 1
             return True
         try:
-            if not self._flock(deadline, blocking):
+            if not self._flock(deadline, blocking, timeout):
                 self._thread_lock.release()
                 return False
         except BaseException:
@@ -80,10 +80,6 @@ class WriterLock:
                 os.close(fd)
         self._thread_lock.release()
 
-    @property
-    def held_by_current_thread(self) -> bool:
-        return self._depth > 0 and self._thread_lock._is_owned()  # type: ignore[attr-defined]
-
     def __enter__(self) -> WriterLock:
         self.acquire()
         return self
@@ -91,7 +87,7 @@ class WriterLock:
     def __exit__(self, *exc: object) -> None:
         self.release()
 
-    def _flock(self, deadline: float | None, blocking: bool) -> bool:
+    def _flock(self, deadline: float | None, blocking: bool, timeout: float | None) -> bool:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             if deadline is None and blocking:
@@ -107,7 +103,7 @@ class WriterLock:
                             os.close(fd)
                             return False
                         if deadline is not None and time.monotonic() >= deadline:
-                            raise self._timeout(None) from None
+                            raise self._timeout(timeout) from None
                         time.sleep(pause)
                         pause = min(pause * 2, 0.05)
             os.ftruncate(fd, 0)

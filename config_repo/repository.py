@@ -13,6 +13,7 @@ import difflib
 import logging
 import os
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
@@ -195,12 +196,7 @@ class ConfigRepository:
         skeleton) and recover lock files a crashed writer left behind. Idempotent; returns self."""
         with self._ensure_lock:
             if not self.exists():
-                self.path.mkdir(parents=True, exist_ok=True)
-                self._git.run(
-                    ["init", "--quiet", "--initial-branch=main", str(self.path)],
-                    env={"GIT_DIR": str(self.git_dir)},
-                    what="creating the config repository",
-                )
+                self._init()
             with self.writer_lock():
                 self._recover_stale_locks()
                 if self._ref_sha("refs/heads/main") is None:
@@ -222,6 +218,34 @@ class ConfigRepository:
                     self._update_ref("refs/heads/main", sha, ZERO_SHA, branch="main")
                     self._git.run(["symbolic-ref", "HEAD", "refs/heads/main"])
         return self
+
+    def _init(self) -> None:
+        """``git init`` in a scratch folder, then rename its ``.git`` into place: another process
+        creating the same repository at the same moment never sees half a repository."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            scratch = Path(tempfile.mkdtemp(prefix=".config-repo-init-", dir=self.path))
+        except OSError as exc:
+            raise ConfigRepoError(
+                f"cannot create the config repository at {self.path}: {exc}"
+            ) from exc
+        try:
+            self._git.run(
+                ["init", "--quiet", "--initial-branch=main", str(scratch)],
+                env={"GIT_DIR": str(scratch / ".git")},
+                what="creating the config repository",
+            )
+            try:
+                os.rename(scratch / ".git", self.git_dir)
+            except OSError:
+                if not self.exists():
+                    raise
+        except OSError as exc:
+            raise ConfigRepoError(
+                f"cannot create the config repository at {self.path}: {exc}"
+            ) from exc
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def _has_branches(self) -> bool:
         out = self._git.out(["for-each-ref", "--count=1", "--format=%(refname)", "refs/heads/"])
@@ -324,16 +348,19 @@ class ConfigRepository:
         limit: int | None = None,
         *,
         follow: bool = False,
+        first_parent: bool = False,
     ) -> list[Commit]:
         """Commits reachable from ``rev`` (touching ``path`` when given), newest first.
 
-        ``follow=True`` follows a single file across renames.
+        ``follow=True`` follows a single file across renames. ``first_parent=True`` walks only
+        ``main``'s own line: the merges (with their committer, the approver) and fast-forwarded
+        commits, not the commits inside merged branches.
         """
         if path is not None:
             validate_repo_path(path)
         if limit is not None and (not isinstance(limit, int) or limit < 1):
             raise ConfigRepoError(f"limit must be a positive integer, got {limit!r}")
-        return self._log(self._resolve(rev), path, limit, follow=follow)
+        return self._log(self._resolve(rev), path, limit, follow=follow, first_parent=first_parent)
 
     def branch_exists(self, name: str) -> bool:
         return self._ref_sha(f"refs/heads/{self._branch(name)}") is not None
@@ -599,9 +626,17 @@ class ConfigRepository:
     _LOG_FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%B"
 
     def _log(
-        self, sha: str, path: str | None, limit: int | None, *, follow: bool = False
+        self,
+        sha: str,
+        path: str | None,
+        limit: int | None,
+        *,
+        follow: bool = False,
+        first_parent: bool = False,
     ) -> list[Commit]:
         args = ["log", f"--format={self._LOG_FORMAT}", "--no-color"]
+        if first_parent:
+            args.append("--first-parent")
         if limit is not None:
             args.append(f"--max-count={limit}")
         if follow and path is not None:

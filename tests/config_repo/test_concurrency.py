@@ -174,3 +174,54 @@ def test_a_git_process_waiting_on_the_repository_does_not_leave_locks(repo):
     leftovers = [p for p in repo.git_dir.rglob("*.lock") if p.name != "config-repo-writer.lock"]
     assert leftovers == []
     assert not any(p.name.startswith("config-repo-") for p in repo.git_dir.iterdir() if p.is_dir())
+
+
+def test_many_objects_ensuring_a_new_repository_at_once_make_one_initial_commit(tmp_path):
+    path = tmp_path / "fresh"
+    barrier = threading.Barrier(8)
+
+    def start(_):
+        own = ConfigRepository(path)
+        barrier.wait()
+        own.ensure()
+        return own.head()
+
+    with ThreadPoolExecutor(8) as pool:
+        heads = set(pool.map(start, range(8)))
+    assert len(heads) == 1
+    assert git(path, "rev-list", "--count", "main") == "1"
+
+
+def test_readers_see_whole_commits_while_writers_merge(repo):
+    # given: each change adds two files that belong together
+    for n in range(10):
+        propose(repo, f"cr/{n}-pair", {pipeline(n): b"a", pipeline(n + 50): b"b"})
+    stop = threading.Event()
+    torn = []
+
+    def read_continuously():
+        while not stop.is_set():
+            files = repo.files("main")
+            names = set(files.list("applications"))
+            for n in range(10):
+                if (pipeline(n) in names) != (pipeline(n + 50) in names):
+                    torn.append(files.commit)
+
+    readers = [threading.Thread(target=read_continuously) for _ in range(3)]
+    for t in readers:
+        t.start()
+    # when
+    try:
+        with ThreadPoolExecutor(5) as pool:
+            list(
+                pool.map(
+                    lambda n: repo.merge(f"cr/{n}-pair", committer=REX, message="m"), range(10)
+                )
+            )
+    finally:
+        stop.set()
+        for t in readers:
+            t.join()
+    # then
+    assert torn == []
+    assert len(repo.definitions()) == 20

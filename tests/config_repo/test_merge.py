@@ -195,3 +195,13 @@ def test_a_branch_with_unrelated_history_is_refused(repo):
     with pytest.raises(ConfigRepoError, match="share no history"):
         repo.merge("cr/1-orphan", committer=REX, message="m")
     assert repo.head() == main
+
+
+def test_the_first_parent_log_of_a_file_shows_the_merge_with_its_approver(repo):
+    propose(repo, "cr/1-a", {CUSTOMER: LINES})
+    propose(repo, "cr/2-b", {ORDERS: b"o\n"}, "Add orders")
+    repo.merge("cr/1-a", committer=REX, message="Merge CR 1")
+    repo.merge("cr/2-b", committer=REX, message="Merge CR 2 approved by Rex")
+    (merge,) = repo.log(ORDERS, first_parent=True)
+    assert merge.summary == "Merge CR 2 approved by Rex"
+    assert merge.committer_email == REX.email

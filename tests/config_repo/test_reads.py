@@ -217,3 +217,10 @@ def test_reads_never_touch_the_work_tree_or_the_index(published):
     published.diff("main~1", "main")
     assert sorted(p.name for p in published.path.iterdir()) == [".git"]
     assert not (published.git_dir / "index").exists()
+
+
+def test_ensure_explains_a_path_it_cannot_create(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ConfigRepoError, match="cannot create the config repository"):
+        ConfigRepository(blocker / "repo").ensure()
