@@ -48,13 +48,13 @@ class TokenVault:
         batch_id = uuid.uuid4().hex
         staging = f"{self.path}/_staging-{batch_id}"
         final = f"{self.path}/batch-{batch_id}"
-        batch.write.mode("error").parquet(staging)
-        written = spark.read.parquet(staging).count()
-        if written == 0:
-            _delete(spark, staging)
-        elif not _rename(spark, staging, final):
-            _delete(spark, staging)
-            raise OSError(f"could not move the vault batch into place at {final}")
+        try:
+            batch.write.mode("error").parquet(staging)
+            written = spark.read.parquet(staging).count()
+            if written and not _rename(spark, staging, final):
+                raise OSError(f"could not move the vault batch into place at {final}")
+        finally:
+            _delete(spark, staging)  # a no-op once renamed
         self.pending.clear()
         return written
 

@@ -91,7 +91,7 @@ def _keyed_udf(
         return None if value is None else function(key, value)
 
     masked.__name__ = name
-    udf = F.udf(masked, StringType())
+    udf = F.udf(masked, StringType(), useArrow=False)
     if not deterministic:
         udf = udf.asNondeterministic()
     return lambda column: udf(column.cast(StringType()))
@@ -104,7 +104,7 @@ def _vault_entries(
         return seal_for_vault(vault_key, token, value)
 
     sealed.__name__ = "vault_seal"
-    seal_udf = F.udf(sealed, StringType()).asNondeterministic()
+    seal_udf = F.udf(sealed, StringType(), useArrow=False).asNondeterministic()
     values = reduce(
         DataFrame.unionByName,
         [df.select(col(c).cast(StringType()).alias("value")) for c in columns],
