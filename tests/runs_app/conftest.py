@@ -86,6 +86,11 @@ class Published:
         return self.commit({f"applications/{APP}/{layer}/{kind}/{id}.xml": None}, "delete")
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def published(settings):
     return Published(settings.HUB_CONFIG_REPO)

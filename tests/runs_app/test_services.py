@@ -47,7 +47,7 @@ def test_an_unknown_parameter_is_refused_with_the_declared_ones(published, run_q
 def test_an_unknown_pipeline_names_the_ones_that_exist(published, run_queue):
     published.pipeline("load")
 
-    with pytest.raises(DefinitionNotFound, match='no pipeline "lod".*pipelines there: load'):
+    with pytest.raises(DefinitionNotFound, match=r'no pipeline "lod".*pipelines there: load'):
         run_trigger(application=APP, pipeline_id="lod", params={})
 
 

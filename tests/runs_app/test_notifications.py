@@ -1,0 +1,161 @@
+"""Notifications: locmem mail, and webhooks against a local HTTP server (500s, a hang, HMAC)."""
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.core import mail
+
+from runs_app import notifications
+from runs_app.models import Alert, NotificationDelivery
+from runs_app.services import run_trigger
+from tests.runs_app.conftest import APP
+
+pytestmark = pytest.mark.django_db
+
+
+class Hook:
+    """A local endpoint: answers with ``codes`` in turn (then 200); ``hang`` seconds first."""
+
+    def __init__(self, codes=(), hang=0.0):
+        self.codes, self.hang, self.requests = list(codes), hang, []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                hook.requests.append((dict(self.headers), body))
+                if hook.hang:
+                    time.sleep(hook.hang)
+                self.send_response(hook.codes.pop(0) if hook.codes else 200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook?token=abc"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def hook_settings(settings):
+    settings.HUB_WEBHOOK_ATTEMPTS = 3
+    settings.HUB_WEBHOOK_BACKOFF_SECONDS = 0
+    settings.HUB_WEBHOOK_TIMEOUT_SECONDS = 0.5
+    return settings
+
+
+def _failed_run(published, run_queue, notes):
+    published.pipeline("load", behaviour="fail", notifications=notes)
+    run = run_trigger(application=APP, pipeline_id="load", params={})
+    run_queue.drain()
+    run.refresh_from_db()
+    return run
+
+
+def _deliver_until_done(run, event="failure", index=0):
+    attempt = 1
+    while notifications.deliver_webhook("pipeline", str(run.id), event, index, attempt) is not None:
+        attempt += 1
+    return attempt
+
+
+def test_a_failure_email_goes_to_every_address_and_is_recorded(published, run_queue):
+    run = _failed_run(published, run_queue, '<email to="ops@x.org,lead@x.org" on="failure"/>')
+
+    notifications.send("pipeline", str(run.id), "failure")
+    notifications.send("pipeline", str(run.id), "completion")
+
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["ops@x.org", "lead@x.org"]
+    assert "failure (failed)" in mail.outbox[0].subject
+    delivery = NotificationDelivery.objects.get()
+    assert (delivery.channel, delivery.event, delivery.status) == ("email", "failure", "sent")
+
+
+def test_a_webhook_answering_500_is_retried_until_it_succeeds(published, run_queue, hook_settings):
+    hook = Hook(codes=[500, 500])
+    run = _failed_run(published, run_queue, f'<webhook url="{hook.url}" on="failure"/>')
+
+    attempts = _deliver_until_done(run)
+    hook.close()
+
+    assert attempts == 3
+    rows = list(
+        NotificationDelivery.objects.order_by("attempt").values_list(
+            "attempt", "status", "response_code"
+        )
+    )
+    assert rows == [(1, "failed", 500), (2, "failed", 500), (3, "sent", 200)]
+    assert NotificationDelivery.objects.first().target.endswith("/hook")  # no query string
+    payload = json.loads(hook.requests[0][1])
+    assert (payload["event"], payload["status"], payload["pipeline"]) == (
+        "failure",
+        "failed",
+        "load",
+    )
+    assert not Alert.objects.filter(kind="delivery_failed").exists()
+
+
+def test_a_hanging_webhook_times_out_and_raises_an_alert(published, run_queue, hook_settings):
+    hook = Hook(hang=2)
+    run = _failed_run(published, run_queue, f'<webhook url="{hook.url}" on="failure"/>')
+
+    _deliver_until_done(run)
+    hook.close()
+
+    errors = list(NotificationDelivery.objects.values_list("status", "error"))
+    assert errors == [("failed", "timed out")] * 3
+    alert = Alert.objects.get(kind="delivery_failed")
+    assert "failed after 3 attempts: timed out" in alert.message
+
+
+def test_a_webhook_with_a_secret_is_signed_with_hmac_sha256(
+    published, run_queue, hook_settings, monkeypatch
+):
+    monkeypatch.setenv("HUB_SECRET_HOOK_KEY", "s3cr3t-key")
+    hook = Hook()
+    run = _failed_run(
+        published, run_queue, f'<webhook url="{hook.url}" on="failure" secretRef="hook_key"/>'
+    )
+
+    _deliver_until_done(run)
+    hook.close()
+
+    headers, body = hook.requests[0]
+    expected = hmac.new(b"s3cr3t-key", body, hashlib.sha256).hexdigest()
+    assert headers["X-Hub-Signature-256"] == f"sha256={expected}"
+    assert "s3cr3t-key" not in NotificationDelivery.objects.get().error
+
+
+def test_a_missing_webhook_secret_fails_at_once_without_leaking(
+    published, run_queue, hook_settings
+):
+    hook = Hook()
+    run = _failed_run(
+        published, run_queue, f'<webhook url="{hook.url}" on="failure" secretRef="absent"/>'
+    )
+
+    attempts = _deliver_until_done(run)
+    hook.close()
+
+    assert attempts == 1 and hook.requests == []
+    assert 'secret "absent" not found' in NotificationDelivery.objects.get().error
+    assert Alert.objects.filter(kind="delivery_failed").count() == 1
+
+
+def test_an_sla_breach_is_notified(published, run_queue):
+    published.pipeline("load", notifications='<email to="ops@x.org" on="slaBreach"/>')
+    run = run_trigger(application=APP, pipeline_id="load", params={})
+
+    notifications.send("pipeline", str(run.id), "slaBreach")
+
+    assert "slaBreach" in mail.outbox[0].subject
