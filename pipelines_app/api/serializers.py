@@ -1,0 +1,137 @@
+"""Request bodies (validated here) and response shapes (built from selectors' results)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from pipelines_app.models import Action, Kind, Status
+from spark_runner.definition.model import LAYERS
+
+MAX_XML = 1024 * 1024
+
+
+class ChangeRequestCreateSerializer(serializers.Serializer):
+    application = serializers.CharField(max_length=63)
+    layer = serializers.ChoiceField(choices=LAYERS)
+    kind = serializers.ChoiceField(choices=Kind.values, default=Kind.PIPELINE)
+    action = serializers.ChoiceField(choices=Action.values, default=Action.CREATE)
+    xml = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=MAX_XML
+    )
+    definition_id = serializers.CharField(required=False, allow_null=True, max_length=300)
+    new_id = serializers.CharField(required=False, allow_null=True, max_length=300)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    submit = serializers.BooleanField(default=True)
+
+
+class ChangeRequestUpdateSerializer(serializers.Serializer):
+    xml = serializers.CharField(required=False, trim_whitespace=False, max_length=MAX_XML)
+    title = serializers.CharField(required=False, max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+class ApproveSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    override_reason = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+
+
+class CommentSerializer(serializers.Serializer):
+    comment = serializers.CharField()
+
+
+class ValidateSerializer(serializers.Serializer):
+    application = serializers.CharField(max_length=63)
+    layer = serializers.ChoiceField(choices=LAYERS)
+    kind = serializers.ChoiceField(choices=["pipeline", "job"], default="pipeline")
+    xml = serializers.CharField(trim_whitespace=False, max_length=MAX_XML)
+
+
+class RestoreSerializer(serializers.Serializer):
+    commit = serializers.RegexField(r"^[0-9a-fA-F]{7,40}$")
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+# ---------------------------------------------------------------- responses (for the schema)
+
+
+class ProblemSerializer(serializers.Serializer):
+    file = serializers.CharField()
+    line = serializers.IntegerField()
+    column = serializers.IntegerField()
+    message = serializers.CharField()
+
+
+class FindingSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    file = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ReviewOutSerializer(serializers.Serializer):
+    reviewer = serializers.CharField()
+    decision = serializers.CharField()
+    comment = serializers.CharField()
+    head_commit = serializers.CharField()
+    override_reason = serializers.CharField()
+    current = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class ChangeRequestOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    application = serializers.CharField()
+    layer = serializers.CharField()
+    kind = serializers.CharField()
+    action = serializers.CharField()
+    definition_id = serializers.CharField()
+    path = serializers.CharField()
+    old_path = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.values)
+    branch = serializers.CharField()
+    base_commit = serializers.CharField()
+    head_commit = serializers.CharField()
+    merge_commit = serializers.CharField()
+    author = serializers.CharField()
+    merged_by = serializers.CharField(allow_null=True)
+    lines_changed = serializers.IntegerField()
+    conflict_files = serializers.ListField(child=serializers.CharField())
+    approvals = serializers.ListField(child=serializers.CharField())
+    required_approvals = serializers.IntegerField()
+    actions = serializers.ListField(child=serializers.CharField())
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    merged_at = serializers.DateTimeField(allow_null=True)
+    errors = ProblemSerializer(many=True)
+
+
+class ChangeRequestDetailOutSerializer(ChangeRequestOutSerializer):
+    diff = serializers.CharField()
+    semantic_diff = serializers.ListField(child=serializers.CharField())
+    governance = FindingSerializer(many=True)
+    reviews = ReviewOutSerializer(many=True)
+    comments = serializers.ListField(child=serializers.DictField())
+    files = serializers.ListField(child=serializers.DictField())
+
+
+class DefinitionOutSerializer(serializers.Serializer):
+    application = serializers.CharField()
+    layer = serializers.CharField()
+    kind = serializers.CharField()
+    id = serializers.CharField()
+    version = serializers.CharField(allow_null=True)
+    path = serializers.CharField()
+    commit = serializers.CharField()
+    xml = serializers.CharField()
+
+
+class ValidateOutSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    errors = ProblemSerializer(many=True)
