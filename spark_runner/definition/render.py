@@ -8,7 +8,7 @@ indent, UTF-8, a final newline. Comments of the original file are not kept.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import MISSING, fields
+from dataclasses import MISSING, fields, is_dataclass
 
 from . import model as m
 from .build import metric_text
@@ -34,20 +34,8 @@ _XML_NAMES = {
     "on_failure": "onFailure",
     "max_retries": "maxRetries",
 }
-# Fields written as child elements, or not written at all.
-_NOT_ATTRIBUTES = {
-    "loc",
-    "terms",
-    "metrics_text",
-    "sql",
-    "metadata",
-    "parameters",
-    "sources",
-    "transformations",
-    "targets",
-    "notifications",
-    "pipelines",
-}
+# Fields never written as attributes (child elements, or derived from others).
+_NOT_ATTRIBUTES = {"loc", "terms", "metrics_text", "sql"}
 
 
 def xml_name(field_name: str) -> str:
@@ -78,13 +66,20 @@ def attributes(obj: object, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]
     """(XML name, text) of the attributes to write: empty values and defaults left out."""
     pairs = []
     for f in fields(obj):  # type: ignore[arg-type]
-        if f.name in _NOT_ATTRIBUTES or f.name in skip:
-            continue
         value = getattr(obj, f.name)
+        if f.name in _NOT_ATTRIBUTES or f.name in skip or _is_children(value):
+            continue
         if value is None or value == () or (f.default is not MISSING and value == f.default):
             continue
         pairs.append((xml_name(f.name), attribute_value(value)))
     return pairs
+
+
+def _is_children(value: object) -> bool:
+    """Document parts (metadata, sources, steps, ...) are child elements, not attributes."""
+    if isinstance(value, tuple):
+        return bool(value) and is_dataclass(value[0]) and not isinstance(value[0], m.Metric)
+    return is_dataclass(value)
 
 
 class _Writer:
