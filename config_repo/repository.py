@@ -16,6 +16,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ ZERO_SHA = "0" * 40
 _HEX40 = re.compile(r"[0-9a-f]{40}")
 _FILE_MODES = (b"100644", b"100755")
 MAX_FILE_BYTES = 16 * 1024 * 1024
+STALE_LOCK_SECONDS = 5.0
 SYSTEM_ACTOR_NAME = "Data Hub Portal"
 SYSTEM_ACTOR_EMAIL = "portal@datahub.invalid"
 
@@ -515,6 +517,11 @@ class ConfigRepository:
         if error is not None:
             raise PushFailed(error)
 
+    def gc(self) -> None:
+        """Pack loose objects (``git gc``) under the writer lock; run it now and then."""
+        with self.writer_lock():
+            self._git.run(["gc", "--quiet"], timeout=1800, what="git gc")
+
     # ------------------------------------------------------------------ internals: reads
 
     def _resolve(self, rev: str) -> str:
@@ -810,7 +817,7 @@ class ConfigRepository:
                 return
             text = stderr_text(result)
             if attempt == 1 and ".lock': File exists" in text:
-                self._recover_stale_locks()  # we hold the writer lock: the lock file is stale
+                self._wait_for_ref_lock(ref)
                 continue
             actual = self._ref_sha(ref)
             if old == ZERO_SHA and actual is not None:
@@ -820,6 +827,28 @@ class ConfigRepository:
                     raise BranchMissing(branch)
                 raise StaleHead(branch, old, actual)
             raise ConfigRepoError(f"cannot move branch {branch!r}: {text}")
+
+    def _wait_for_ref_lock(self, ref: str) -> None:
+        """``ref``'s ``.lock`` file is in the way. Every writer of this repository holds the writer
+        lock (which we hold), so the file comes from a crash or from a git command run by hand
+        (``git gc``): wait up to ``STALE_LOCK_SECONDS`` for it to go, then remove it."""
+        lock_file = self.git_dir / f"{ref}.lock"
+        deadline = time.monotonic() + STALE_LOCK_SECONDS
+        while lock_file.exists():
+            try:
+                age = time.time() - lock_file.stat().st_mtime
+            except FileNotFoundError:
+                return
+            if age >= STALE_LOCK_SECONDS or time.monotonic() >= deadline:
+                try:
+                    lock_file.unlink()
+                except FileNotFoundError:
+                    return
+                rel = str(lock_file.relative_to(self.path))
+                self.recovered_locks.append(rel)
+                log.warning("config repository: removed stale lock file %s", rel)
+                return
+            time.sleep(0.05)
 
     def _merge_tree(self, target: str, head: str, branch: str, into: str) -> str:
         result = self._git.run(
@@ -864,14 +893,20 @@ class PushFailed(ConfigRepoError):
 
 
 def _check_actor(actor: object, what: str) -> Actor:
+    """The actor with what git cannot record removed (``<``, ``>``, control characters, and
+    surrounding blanks); an empty name or email after that is an error."""
     if not isinstance(actor, Actor):
         raise ConfigRepoError(f"{what} must be an Actor(name, email)")
+    clean = []
     for label, value in (("name", actor.name), ("email", actor.email)):
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str):
+            raise ConfigRepoError(f"{what} {label} must be a string")
+        value = "".join(c for c in value if ord(c) >= 32 and ord(c) != 127 and c not in "<>")
+        value = " ".join(value.split())[:256]
+        if not value:
             raise ConfigRepoError(f"{what} {label} is empty")
-        if any(ord(c) < 32 or c in "<>" for c in value) or len(value) > 256:
-            raise ConfigRepoError(f"{what} {label} {value!r} contains characters git cannot record")
-    return actor
+        clean.append(value)
+    return Actor(*clean)
 
 
 def _check_message(message: object) -> str:

@@ -2,6 +2,7 @@ import multiprocessing
 import os
 import subprocess
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -161,8 +162,11 @@ def test_a_stale_index_lock_is_recovered_at_start_up(tmp_path):
 
 
 def test_a_stale_ref_lock_found_while_writing_is_recovered(repo):
+    # given: a lock file a crash left behind a minute ago
     propose(repo, "cr/1-x", {pipeline(1): b"x"})
-    (repo.git_dir / "refs" / "heads" / "main.lock").write_text("junk")
+    lock_file = repo.git_dir / "refs" / "heads" / "main.lock"
+    lock_file.write_text("junk")
+    os.utime(lock_file, (time.time() - 60, time.time() - 60))
     repo.merge("cr/1-x", committer=REX, message="m")
     assert repo.read(pipeline(1)) == b"x"
     assert ".git/refs/heads/main.lock" in repo.recovered_locks

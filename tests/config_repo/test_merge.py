@@ -205,3 +205,17 @@ def test_the_first_parent_log_of_a_file_shows_the_merge_with_its_approver(repo):
     (merge,) = repo.log(ORDERS, first_parent=True)
     assert merge.summary == "Merge CR 2 approved by Rex"
     assert merge.committer_email == REX.email
+
+
+def test_reads_and_merges_keep_working_after_packing_the_repository(repo):
+    propose(repo, "cr/1-a", {CUSTOMER: LINES})
+    repo.merge("cr/1-a", committer=REX, message="m")
+    propose(repo, "cr/2-b", {ORDERS: b"o\n"})
+    # when
+    repo.gc()
+    # then
+    assert not list((repo.git_dir / "refs" / "heads").glob("main"))  # refs are packed now
+    assert repo.read(CUSTOMER) == LINES
+    assert repo.merge("cr/2-b", committer=REX, message="m").fast_forward
+    assert repo.read(ORDERS) == b"o\n"
+    assert repo.branch_exists("cr/1-a")
