@@ -47,7 +47,8 @@ def test_more_json_schema_types(tmp_path):
     (tmp_path / "common/schemas/t.json").write_text(
         '{"properties": {"a": {"type": "integer", "format": "int32"}, "b": {"type": "number"},'
         ' "c": {"type": "number", "format": "float"}, "d": {"type": "boolean"},'
-        ' "e": {"type": "string", "format": "date"}, "f": {"type": "string", "contentEncoding": "base64"},'
+        ' "e": {"type": "string", "format": "date"},'
+        ' "f": {"type": "string", "contentEncoding": "base64"},'
         ' "g": {"type": "number", "format": "decimal(10,3)"}}}'
     )
     fields = load_schema(DirectoryFileSource(tmp_path), "app", "service", "t.json")
