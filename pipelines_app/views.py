@@ -199,11 +199,10 @@ def drop_draft(request, key: str) -> None:
     request.session.modified = True
 
 
-def draft_from_definition(definition, application: str, **values) -> dict:
-    """The wizard's raw values for an existing definition (a job goes to the XML editor)."""
+def draft_from_definition(definition, **values) -> dict:
+    """The wizard's raw values for an existing definition; ``values`` name its application."""
+    application = values["application"]
     xml = render_xml(definition).decode()
-    if isinstance(definition, m.JobPipeline):
-        return {"mode": "xml", "xml": xml, "application": application, **values}
     meta = definition.metadata
     basics = {
         "application": application,
@@ -864,7 +863,7 @@ def definition_edit(request, application, layer, kind, def_id):
     if found.definition is None or kind == "job" or request.GET.get("mode") == "xml":
         key = new_draft(request, mode="xml", xml=found.xml.decode("utf-8", "replace"), **common)
         return redirect("pipelines:wizard_xml", key)
-    key = new_draft(request, **draft_from_definition(found.definition, application, **common))
+    key = new_draft(request, **draft_from_definition(found.definition, **common))
     return redirect("pipelines:wizard_step", key, "basics")
 
 
@@ -1132,7 +1131,7 @@ def change_update(request, number: int):
     if definition is None or change.kind != "pipeline":
         key = new_draft(request, mode="xml", xml=data.decode("utf-8", "replace"), **common)
         return redirect("pipelines:wizard_xml", key)
-    key = new_draft(request, **draft_from_definition(definition, change.application.name, **common))
+    key = new_draft(request, **draft_from_definition(definition, **common))
     return redirect("pipelines:wizard_step", key, "basics")
 
 
