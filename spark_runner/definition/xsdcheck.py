@@ -31,7 +31,16 @@ def compiled(root_tag: str) -> xmlschema.XMLSchema10:
     return xmlschema.XMLSchema10(str(XSD_DIR / ROOTS[root_tag]))
 
 
+@cache
+def _fast(root_tag: str) -> etree.XMLSchema:
+    """libxml2's validator of the same XSD: a quick yes for valid documents."""
+    return etree.XMLSchema(etree.parse(str(XSD_DIR / ROOTS[root_tag])))
+
+
 def errors(root: etree._Element, place: Place) -> Iterator[tuple[int, int, str]]:
+    # libxml2 answers "valid" ~10x faster; xmlschema's structured errors explain the invalid.
+    if _fast(root.tag).validate(root):
+        return
     schema = compiled(root.tag)
     for error in schema.iter_errors(root):
         yield _translate(error, place)
