@@ -792,6 +792,7 @@ def catalog(request):
         "layers": m.LAYERS,
         "total": len(entries),
         "error": error,
+        "can_author": bool(permissions.applications_for(request.user, "author")),
     }
     return respond(
         request,
