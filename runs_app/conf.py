@@ -37,6 +37,8 @@ _DEFAULTS = {
     "HUB_WEBHOOK_BACKOFF_SECONDS": lambda: env_float("HUB_WEBHOOK_BACKOFF_SECONDS", 10.0),
     # Dotted path of the runner (tests inject a fake one); "" = the Spark engine.
     "HUB_RUNNER": lambda: env_str("HUB_RUNNER", ""),
+    # Queue for run, notification and retry tasks ("" = Celery's default queue).
+    "HUB_TASK_QUEUE": lambda: env_str("HUB_TASK_QUEUE", ""),
     "HUB_PORTAL_URL": lambda: env_str("HUB_PORTAL_URL", "http://localhost:8000"),
 }
 

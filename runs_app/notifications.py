@@ -50,14 +50,14 @@ def on_finished(run) -> None:
             )
     for event in _events_for(run.status):
         args = [run.kind, str(run.id), event]
-        transaction.on_commit(lambda a=args: tasks.send_notifications.delay(*a))
+        transaction.on_commit(lambda a=args: tasks.send(tasks.send_notifications, a))
 
 
 def on_sla_breach(run) -> None:
     from runs_app import tasks
 
     args = [run.kind, str(run.id), "slaBreach"]
-    transaction.on_commit(lambda: tasks.send_notifications.delay(*args))
+    transaction.on_commit(lambda: tasks.send(tasks.send_notifications, args))
 
 
 def load(kind: str, run_id: str):
@@ -109,7 +109,7 @@ def send(kind: str, run_id: str, event: str) -> None:
         if note.on != event:
             continue
         if hasattr(note, "url"):
-            tasks.deliver_webhook.delay(kind, run_id, event, index, 1)
+            tasks.send(tasks.deliver_webhook, [kind, run_id, event, index, 1])
         else:
             send_email(run, event, note.to)
 

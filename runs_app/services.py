@@ -79,9 +79,7 @@ def enqueue(run: PipelineRun, countdown: float = 0) -> None:
     from runs_app import tasks
 
     run_id = str(run.id)
-    transaction.on_commit(
-        lambda: tasks.execute_pipeline_run.apply_async(args=[run_id], countdown=countdown or None)
-    )
+    transaction.on_commit(lambda: tasks.send(tasks.execute_pipeline_run, [run_id], countdown))
 
 
 def new_pipeline_run(

@@ -12,6 +12,17 @@ from runs_app import execution, notifications, schedules, sla
 log = logging.getLogger(__name__)
 
 
+def send(task, args: list, countdown: float | None = None) -> None:
+    """Enqueues on ``HUB_TASK_QUEUE`` when set (a deployment's run queue; tests' private queue)."""
+    from runs_app.conf import get
+
+    options = {"countdown": countdown} if countdown else {}
+    queue = get("HUB_TASK_QUEUE")
+    if queue:
+        options["queue"] = queue
+    task.apply_async(args=args, **options)
+
+
 @shared_task(name="runs_app.tasks.execute_pipeline_run", acks_late=True, ignore_result=True)
 def execute_pipeline_run(run_id: str) -> None:
     close_old_connections()
@@ -47,7 +58,7 @@ def deliver_webhook(kind: str, run_id: str, event: str, index: int, attempt: int
     close_old_connections()
     wait = notifications.deliver_webhook(kind, run_id, event, index, attempt)
     if wait is not None:
-        deliver_webhook.apply_async(args=[kind, run_id, event, index, attempt + 1], countdown=wait)
+        send(deliver_webhook, [kind, run_id, event, index, attempt + 1], wait)
 
 
 @shared_task(name="runs_app.tasks.noop", ignore_result=False)

@@ -100,7 +100,7 @@ def published(settings):
 def fake_runner(settings):
     settings.HUB_RUNNER = "tests.runs_app.fakes.FakeRunner"
     settings.HUB_RETRY_BACKOFF_SECONDS = 0
-    settings.HUB_HEARTBEAT_SECONDS = 1
+    settings.HUB_HEARTBEAT_SECONDS = 2
 
 
 @pytest.fixture
@@ -140,9 +140,10 @@ def worker_env(django_db_setup, tmp_path_factory):
         "HUB_DATA_ROOT": str(base / "data"),
         "HUB_VAR_DIR": str(base / "var"),
         "HUB_RUNNER": "tests.runs_app.fakes.FakeRunner",
-        "HUB_HEARTBEAT_SECONDS": "1",
+        "HUB_HEARTBEAT_SECONDS": "2",
         "HUB_CANCEL_POLL_SECONDS": "0.2",
         "HUB_RETRY_BACKOFF_SECONDS": "0",
+        "HUB_TASK_QUEUE": queue,
         "PYTHONPATH": str(ROOT),
     }
     return {"env": env, "queue": queue, "base": base}
@@ -171,15 +172,12 @@ class Worker:
 @pytest.fixture
 def celery_workers(worker_env, settings, transactional_db):
     """Starts worker processes on a private queue; the test process enqueues onto that queue."""
-    from portal.celery import app
-
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.skip("needs CELERY_BROKER_URL=redis://127.0.0.1:6379/15")
     settings.HUB_CONFIG_REPO = Path(worker_env["env"]["HUB_CONFIG_REPO"])
     settings.HUB_DATA_ROOT = Path(worker_env["env"]["HUB_DATA_ROOT"])
-    settings.HUB_HEARTBEAT_SECONDS = 1
-    old_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = worker_env["queue"]
+    settings.HUB_HEARTBEAT_SECONDS = 2
+    settings.HUB_TASK_QUEUE = worker_env["queue"]
     started = []
 
     def start(pool="solo"):
@@ -190,7 +188,6 @@ def celery_workers(worker_env, settings, transactional_db):
     yield start
     for worker in started:
         worker.stop()
-    app.conf.task_default_queue = old_queue
 
 
 def wait_for(predicate, timeout=60, every=0.2):
