@@ -201,3 +201,50 @@ def test_the_xml_editor_locates_errors_and_submits_a_job(client, cast, repo):
     response = client.post(url, {**broken, "xml": job, "action": "submit", "title": "Nightly job"})
     assert response.status_code == 302, response.content.decode()
     assert ChangeRequest.objects.get(title="Nightly job").kind == "job"
+
+
+@pytest.mark.parametrize(
+    "step, data",
+    [
+        ("sources", {"r0-kind": "ftp", "r0-id": "x", "action": "next"}),
+        ("sources", {"r0-kind": "csv", "r0-id": "../../etc", "r0-path": "", "action": "next"}),
+        ("transformations", {"action": "add:rm -rf"}),
+        ("transformations", {"action": "remove:999"}),
+        ("transformations", {"action": "up:-1"}),
+        ("targets", {"r0-kind": "database", "r0-write_batch_size": "lots", "action": "next"}),
+        ("basics", {"application": "other", "layer": "moon", "version": "x", "action": "next"}),
+        ("basics", {"schedule": "\x00", "action": "goto:nowhere"}),
+        ("transformations", {"r0-kind": "aggregate", "r0-metrics": "median:x", "action": "next"}),
+    ],
+)
+def test_bad_input_never_gives_a_500(client, cast, step, data):
+    client.force_login(cast.alice)
+    key = start(client)
+    response = client.post(f"/pipelines/draft/{key}/{step}/", data)
+    assert response.status_code in (200, 302)
+    assert client.get(f"/pipelines/draft/{key}/review/").status_code == 200
+
+
+def test_a_row_error_says_what_to_do(client, cast):
+    client.force_login(cast.alice)
+    key = start(client)
+    data = {"r0-kind": "mask", "r0-source": "c", "r0-columns": "email", "r0-strategy": "hash"}
+    body = post(client, key, "transformations", data).content.decode()
+    assert "hash needs a key: name a secret." in body
+    data = {"r0-kind": "aggregate", "r0-source": "c", "r0-metrics": "median:x"}
+    body = post(client, key, "transformations", data).content.decode()
+    assert "func:column[:alias]" in body
+
+
+def test_a_proposal_refused_by_the_service_is_explained(client, cast, repo):
+    # given: the same pipeline already waits in another change request
+    client.force_login(cast.alice)
+    for attempt in range(2):
+        key = fill_wizard(client)
+        response = client.post(
+            f"/pipelines/draft/{key}/review/",
+            {"title": f"Add it ({attempt})", "action": "submit"},
+            follow=True,
+        )
+        assert response.status_code == 200
+    assert ChangeRequest.objects.count() >= 1
