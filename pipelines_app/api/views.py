@@ -4,6 +4,7 @@ service or selector, and answers JSON (errors too: ``{"error", "detail", ...}``)
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, time
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
@@ -496,16 +497,10 @@ def _when(value: str | None, what: str):
         return None
     parsed = parse_datetime(value)
     if parsed is None and (day := parse_date(value)) is not None:
-        from datetime import datetime, time
-
         parsed = datetime.combine(day, time.min)
     if parsed is None:
         raise BadInput(f"{what} must be an ISO date or date-time, e.g. 2026-11-26T10:00:00Z")
-    if parsed.tzinfo is None:
-        from django.utils import timezone
-
-        parsed = timezone.make_aware(parsed, timezone.utc)
-    return parsed
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 class AuditView(HubAPIView):

@@ -139,3 +139,27 @@ def test_bad_addresses_are_404_not_500(client, cast, change):
     assert client.get(f"/changes/{change.number}/review/approve/").status_code == 405
     assert client.post(f"/changes/{change.number}/review/merge-now/").status_code == 404
     assert client.post(f"/changes/{change.number}/author/explode/").status_code == 404
+
+
+def test_a_conflicting_change_offers_its_author_a_rebase(client, cast, repo):
+    # given: two changes create the same file; the first is merged
+    first, second = (
+        services.change_request_create(
+            author=cast.alice, application="sales", layer="staging", kind="pipeline",
+            xml=pipeline_xml(mode=mode), title=f"Load ({mode})",
+        )
+        for mode in ("append", "overwrite")
+    )
+    services.change_request_approve(change_request=first, reviewer=cast.bob)
+    client.force_login(cast.carol)
+    client.post(f"/changes/{second.number}/review/approve/")
+    second.refresh_from_db()
+    assert second.status == "needs_rebase"
+    # when
+    client.force_login(cast.alice)
+    body = client.get(f"/changes/{second.number}/").content.decode()
+    # then
+    assert "Rebase on main" in body and "customer_load.xml" in body
+    client.post(f"/changes/{second.number}/author/rebase/")
+    second.refresh_from_db()
+    assert second.status == "in_review"

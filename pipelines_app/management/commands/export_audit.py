@@ -1,7 +1,8 @@
 """python manage.py export_audit [--since 2026-11-01] [--until ...] > audit.jsonl"""
 
+from datetime import UTC, datetime, time
+
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from pipelines_app.audit import export_jsonl
@@ -12,10 +13,10 @@ def _when(value):
         return None
     parsed = parse_datetime(value)
     if parsed is None and (day := parse_date(value)) is not None:
-        parsed = timezone.datetime.combine(day, timezone.datetime.min.time())
+        parsed = datetime.combine(day, time.min)
     if parsed is None:
         raise CommandError(f"{value!r} is not an ISO date or date-time")
-    return parsed if parsed.tzinfo else timezone.make_aware(parsed, timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 class Command(BaseCommand):
