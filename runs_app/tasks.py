@@ -61,7 +61,13 @@ def deliver_webhook(kind: str, run_id: str, event: str, index: int, attempt: int
         send(deliver_webhook, [kind, run_id, event, index, attempt + 1], wait)
 
 
-@shared_task(name="runs_app.tasks.noop", ignore_result=False)
-def noop() -> str:
-    """The benchmark's baseline: a bare Celery round trip."""
-    return "ok"
+@shared_task(name="runs_app.tasks.noop", ignore_result=True)
+def noop(key: str = "") -> None:
+    """The benchmark's baseline: a bare Celery task; records when it started in Redis."""
+    import time
+
+    if key:
+        import redis
+        from django.conf import settings
+
+        redis.Redis.from_url(settings.CELERY_BROKER_URL).rpush(key, repr(time.time()))
