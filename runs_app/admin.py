@@ -1,0 +1,41 @@
+from django.contrib import admin
+
+from runs_app.models import Alert, JobNodeRun, JobRun, NotificationDelivery, PipelineRun
+
+
+@admin.register(PipelineRun)
+class PipelineRunAdmin(admin.ModelAdmin):
+    list_display = ("id", "application", "pipeline_id", "status", "attempt", "trigger", "queued_at")
+    list_filter = ("status", "trigger", "sla_status", "application")
+    search_fields = ("id", "pipeline_id", "application")
+    readonly_fields = [f.name for f in PipelineRun._meta.fields]
+    date_hierarchy = "queued_at"
+
+
+class NodeInline(admin.TabularInline):
+    model = JobNodeRun
+    extra = 0
+    can_delete = False
+    readonly_fields = ("node_id", "pipeline_id", "state", "attempts", "on_failure", "note")
+    fields = readonly_fields
+
+
+@admin.register(JobRun)
+class JobRunAdmin(admin.ModelAdmin):
+    list_display = ("id", "application", "job_id", "status", "trigger", "queued_at")
+    list_filter = ("status", "trigger", "application")
+    search_fields = ("id", "job_id")
+    readonly_fields = [f.name for f in JobRun._meta.fields]
+    inlines = [NodeInline]
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "application", "message", "acknowledged")
+    list_filter = ("kind", "acknowledged", "application")
+
+
+@admin.register(NotificationDelivery)
+class NotificationDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("at", "channel", "event", "target", "attempt", "status", "response_code")
+    list_filter = ("channel", "status", "event")
