@@ -135,3 +135,50 @@ class DefinitionOutSerializer(serializers.Serializer):
 class ValidateOutSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
     errors = ProblemSerializer(many=True)
+
+
+class ApplicationOutSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    display_name = serializers.CharField()
+    description = serializers.CharField()
+    required_approvals = serializers.IntegerField()
+    roles = serializers.ListField(child=serializers.CharField())
+
+
+class CatalogEntrySerializer(serializers.Serializer):
+    application = serializers.CharField()
+    layer = serializers.CharField()
+    kind = serializers.CharField()
+    id = serializers.CharField()
+    path = serializers.CharField()
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    commit = serializers.CharField()
+    date = serializers.DateTimeField()
+    author = serializers.CharField()
+    message = serializers.CharField()
+    change_request = serializers.IntegerField(allow_null=True)
+    approvers = serializers.ListField(child=serializers.CharField())
+    merged_by = serializers.CharField(allow_null=True)
+
+
+class AuditEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    actor = serializers.CharField()
+    actor_id = serializers.IntegerField(allow_null=True)
+    action = serializers.CharField()
+    target = serializers.CharField()
+    details = serializers.DictField()
+    ip = serializers.CharField(allow_null=True)
+    user_agent = serializers.CharField()
+
+
+class QueueItemSerializer(ChangeRequestOutSerializer):
+    age_seconds = serializers.IntegerField()
+    size = serializers.IntegerField()
+
+
+class TokenOutSerializer(serializers.Serializer):
+    token = serializers.CharField()

@@ -95,7 +95,7 @@ class TokenView(HubAPIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(request=s.TokenRequestSerializer, responses={200: dict})
+    @extend_schema(request=s.TokenRequestSerializer, responses=s.TokenOutSerializer)
     def post(self, request):
         data, error = _body(s.TokenRequestSerializer, request)
         if error:
@@ -112,6 +112,7 @@ class TokenView(HubAPIView):
 
 
 class ApplicationListView(HubAPIView):
+    @extend_schema(responses=s.ApplicationOutSerializer(many=True))
     def get(self, request):
         return Response(
             [
@@ -136,7 +137,9 @@ class PipelineListView(HubAPIView):
             OpenApiParameter("application", str),
             OpenApiParameter("layer", str),
             OpenApiParameter("kind", str, enum=["pipeline", "job"]),
-        ]
+        ],
+        responses=s.CatalogEntrySerializer(many=True),
+        operation_id="v1_pipelines_list",
     )
     def get(self, request):
         application = request.query_params.get("application") or None
@@ -199,6 +202,10 @@ def _is_sha(value: str) -> bool:
 
 
 class PipelineHistoryView(HubAPIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("kind", str, enum=["pipeline", "job", "schema"])],
+        responses=s.HistoryEntrySerializer(many=True),
+    )
     def get(self, request, application, layer, id):
         kind = request.query_params.get("kind") or "pipeline"
         proposals.file_path(application, proposals.check_layer(layer), kind, id)
@@ -467,6 +474,9 @@ class CommentView(_ChangeRequestAction):
 
 
 class ReviewQueueView(HubAPIView):
+    """Changes waiting for the caller's review, oldest first."""
+
+    @extend_schema(responses=s.QueueItemSerializer(many=True))
     def get(self, request):
         return Response(
             [
@@ -514,7 +524,8 @@ class AuditView(HubAPIView):
             OpenApiParameter("since", str, description="ISO date-time; events at or after"),
             OpenApiParameter("until", str),
             OpenApiParameter("format", str, enum=["json", "jsonl"]),
-        ]
+        ],
+        responses=s.AuditEventSerializer(many=True),
     )
     def get(self, request):
         since = _when(request.query_params.get("since"), "since")

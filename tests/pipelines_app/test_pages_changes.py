@@ -145,8 +145,12 @@ def test_a_conflicting_change_offers_its_author_a_rebase(client, cast, repo):
     # given: two changes create the same file; the first is merged
     first, second = (
         services.change_request_create(
-            author=cast.alice, application="sales", layer="staging", kind="pipeline",
-            xml=pipeline_xml(mode=mode), title=f"Load ({mode})",
+            author=cast.alice,
+            application="sales",
+            layer="staging",
+            kind="pipeline",
+            xml=pipeline_xml(mode=mode),
+            title=f"Load ({mode})",
         )
         for mode in ("append", "overwrite")
     )
