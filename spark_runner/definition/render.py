@@ -49,8 +49,6 @@ def attribute_value(value: object) -> str:
         if value and isinstance(value[0], m.Metric):
             return ",".join(metric_text(v) for v in value)
         return ",".join(str(v) for v in value)
-    if value == "\t":
-        return "\\t"
     return str(value)
 
 
@@ -71,7 +69,8 @@ def attributes(obj: object, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]
             continue
         if value is None or value == () or (f.default is not MISSING and value == f.default):
             continue
-        pairs.append((xml_name(f.name), attribute_value(value)))
+        text = "\\t" if f.name == "delimiter" and value == "\t" else attribute_value(value)
+        pairs.append((xml_name(f.name), text))
     return pairs
 
 

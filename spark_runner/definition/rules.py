@@ -223,8 +223,19 @@ def _flow(out: _Collector, pipeline: m.Pipeline) -> None:
         _step_rules(out, step)
 
 
+_REQUIRED_LISTS = {
+    m.Deduplicate: ("keys", "keys"),
+    m.Sort: ("order_by", "orderBy"),
+    m.Lookup: ("output_fields", "outputFields"),
+    m.Mask: ("columns", "columns"),
+}
+
+
 def _step_rules(out: _Collector, step: m.Transformation) -> None:
     tag, loc = step.tag, step.loc
+    required = _REQUIRED_LISTS.get(type(step))
+    if required and not getattr(step, required[0]):
+        out.add(loc, f"{tag}: {required[1]} must name at least one column")
     if isinstance(step, m.Join):
         if step.left == step.right:
             out.add(loc, "join: left and right name the same dataset; a join needs two datasets")
@@ -275,8 +286,6 @@ def _step_rules(out: _Collector, step: m.Transformation) -> None:
                     f'lookup: reference "{step.reference}" is a Hive table; give keys '
                     "(the columns to join on)",
                 )
-    elif isinstance(step, m.Deduplicate) and not step.keys:
-        out.add(loc, f"{tag}: keys must name at least one column")
 
 
 def _targets(out: _Collector, pipeline: m.Pipeline) -> None:

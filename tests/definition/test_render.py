@@ -94,3 +94,9 @@ def test_a_job_round_trips():
     )
     rendered = round_trip(data)
     assert b'maxRetries="0"' in rendered
+
+
+def test_only_delimiters_are_written_as_backslash_t():
+    data = pipeline_xml(head='<parameters><parameter name="sep" default="&#9;"/></parameters>')
+    rendered = round_trip(data)
+    assert 'default="&#9;"' in rendered.decode()

@@ -297,3 +297,22 @@ def test_a_self_dependency_is_a_cycle():
 def test_find_cycle_finds_none_in_a_diamond():
     graph = {"a": (), "b": ("a",), "c": ("a",), "d": ("b", "c")}
     assert find_cycle(graph) is None
+
+
+@pytest.mark.parametrize(
+    ("step", "expected"),
+    [
+        ('<deduplicate source="raw" keys=","/>', "deduplicate: keys must name at least one column"),
+        ('<sort source="raw" orderBy=" , "/>', "sort: orderBy must name at least one column"),
+        (
+            '<lookup source="raw" reference="d" outputFields=","/>',
+            "lookup: outputFields must name at least one column",
+        ),
+        (
+            '<mask source="raw" columns="," strategy="redact"/>',
+            "mask: columns must name at least one column",
+        ),
+    ],
+)
+def test_required_lists_may_not_be_empty(step, expected):
+    assert one_message(pipeline_xml(steps=step)) == expected
