@@ -1,0 +1,326 @@
+"""Reads for the run pages: who sees what, the filtered run list, one run, the inbox, the dashboard.
+
+Visibility: a user sees runs and alerts of the applications where they hold any role (staff: all).
+``visible`` is None for "every application", else the list of names.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import Count, Q, Value
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from pipelines_app.permissions import applications_for, has_role
+from runs_app.charts import DayCount
+from runs_app.models import FINAL, STATUSES, Alert, JobRun, PipelineRun
+
+PAGE_SIZE = 50
+CURSOR_TIME = "%Y%m%dT%H%M%S.%f"
+RANGES = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7)}
+RANGES |= {"30d": timedelta(days=30)}
+STATUS_NAMES = tuple(s for s, _ in STATUSES)
+
+
+def visible_applications(user) -> list[str] | None:
+    if user.is_staff:
+        return None
+    return applications_for(user)
+
+
+def _scoped(queryset, visible):
+    return queryset if visible is None else queryset.filter(application__in=visible)
+
+
+def is_operator(user, application: str) -> bool:
+    return has_role(user, application, "operator")
+
+
+# ---------------------------------------------------------------- the run list
+
+
+@dataclass
+class RunFilters:
+    """The list's GET parameters, cleaned: unknown values are dropped and named in ``problems``."""
+
+    application: str = ""
+    pipeline: str = ""
+    status: str = ""
+    range: str = ""
+    since: datetime | None = None
+    category: str = ""
+    message: str = ""
+    before: tuple[datetime, uuid.UUID] | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_query(cls, query, applications: list[str]) -> RunFilters:
+        f = cls()
+
+        def get(name: str, limit: int) -> str:
+            # PostgreSQL text cannot hold NUL; nothing legitimate has one
+            return query.get(name, "").replace("\x00", "").strip()[:limit]
+
+        app = get("application", 64)
+        if app and app not in applications:
+            f.problems.append(f'no application "{app[:60]}" among yours; showing all')
+        else:
+            f.application = app
+        f.pipeline = get("pipeline", 128)
+        status = get("status", 30)
+        if status and status not in STATUS_NAMES:
+            f.problems.append(
+                f'unknown status "{status[:30]}"; use one of {", ".join(STATUS_NAMES)}'
+            )
+        else:
+            f.status = status
+        rng = get("range", 20)
+        if rng and rng not in RANGES:
+            f.problems.append(f'unknown time range "{rng[:20]}"; use {", ".join(RANGES)}')
+        elif rng:
+            f.range, f.since = rng, timezone.now() - RANGES[rng]
+        f.category = get("category", 32)
+        f.message = get("message", 200)
+        f.before = _cursor(get("before", 100), f.problems)
+        return f
+
+    def query(self, **override) -> str:
+        """The filters as a query string (for links that keep them)."""
+        from urllib.parse import urlencode
+
+        names = ("application", "pipeline", "status", "range", "category", "message")
+        values = {n: getattr(self, n) for n in names} | override
+        return urlencode({k: v for k, v in values.items() if v})
+
+    @property
+    def active(self) -> bool:
+        return any((self.application, self.pipeline, self.status, self.range, self.category))
+
+
+def _cursor(raw: str, problems: list[str]) -> tuple[datetime, uuid.UUID] | None:
+    if not raw:
+        return None
+    try:
+        stamp, _, ident = raw.rpartition("_")
+        when = datetime.strptime(stamp, CURSOR_TIME).replace(tzinfo=UTC)
+        return when, uuid.UUID(ident)
+    except ValueError:
+        problems.append("that page link is not valid any more; showing the newest runs")
+        return None
+
+
+def duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def cursor_of(run) -> str:
+    """``<queued_at in UTC>_<id>``: no characters that need escaping in a URL."""
+    return f"{run.queued_at.astimezone(UTC).strftime(CURSOR_TIME)}_{run.id}"
+
+
+def _filtered(model, name_field: str, f: RunFilters, visible):
+    qs = _scoped(model.objects.all(), visible)
+    if f.application:
+        qs = qs.filter(application=f.application)
+    if f.pipeline:
+        qs = qs.filter(**{name_field: f.pipeline})
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.since:
+        qs = qs.filter(queued_at__gte=f.since)
+    if f.category:
+        qs = qs.filter(error_category=f.category)
+    if f.message:
+        qs = qs.filter(error_message__startswith=f.message)
+    if f.before:
+        at, ident = f.before
+        qs = qs.filter(Q(queued_at__lt=at) | Q(queued_at=at, id__lt=ident))
+    return qs
+
+
+def run_page(f: RunFilters, visible) -> tuple[list, str | None]:
+    """One page of pipeline runs and job runs, newest first, and the cursor of the next page.
+
+    Keyset pagination over both tables: each side is cut at the cursor and limited, the union is
+    ordered by (queued_at, id), so a page costs the same at run one and at run one million."""
+    keys = ("id", "queued_at", "kind")
+    pipelines = _filtered(PipelineRun, "pipeline_id", f, visible).annotate(kind=Value("pipeline"))
+    jobs = _filtered(JobRun, "job_id", f, visible).annotate(kind=Value("job"))
+    order = ("-queued_at", "-id")
+    head = list(
+        pipelines.order_by(*order)
+        .values(*keys)[: PAGE_SIZE + 1]
+        .union(jobs.order_by(*order).values(*keys)[: PAGE_SIZE + 1], all=True)
+    )
+    head.sort(key=lambda r: (r["queued_at"], r["id"]), reverse=True)
+    more = len(head) > PAGE_SIZE
+    head = head[:PAGE_SIZE]
+    runs = _load(head)
+    return runs, (cursor_of(runs[-1]) if more and runs else None)
+
+
+def _load(head: list[dict]) -> list:
+    pipeline_ids = [r["id"] for r in head if r["kind"] == "pipeline"]
+    job_ids = [r["id"] for r in head if r["kind"] == "job"]
+    found = {
+        r.id: r
+        for r in PipelineRun.objects.filter(id__in=pipeline_ids).select_related(
+            "triggered_by", "job_run"
+        )
+    }
+    found |= {r.id: r for r in JobRun.objects.filter(id__in=job_ids).select_related("triggered_by")}
+    return [found[r["id"]] for r in head if r["id"] in found]
+
+
+def filter_choices(visible) -> dict:
+    """Pipeline and job names seen in runs, for the filter's suggestions."""
+    pipelines = _scoped(PipelineRun.objects.all(), visible).values_list("pipeline_id", flat=True)
+    jobs = _scoped(JobRun.objects.all(), visible).values_list("job_id", flat=True)
+    return {"names": sorted(set(pipelines.distinct()[:200]) | set(jobs.distinct()[:200]))}
+
+
+# ---------------------------------------------------------------- one run
+
+
+def find_run(run_id, visible) -> PipelineRun | JobRun | None:
+    for model in (PipelineRun, JobRun):
+        run = _scoped(model.objects.select_related("triggered_by", "rerun_of"), visible)
+        run = run.filter(id=run_id).first()
+        if run is not None:
+            return run
+    return None
+
+
+def rows_written(run) -> int | None:
+    if isinstance(run, JobRun):
+        runs = PipelineRun.objects.filter(job_run=run).only("targets")
+        counts = [t.get("rows_written") for r in runs for t in r.targets or ()]
+    else:
+        counts = [t.get("rows_written") for t in run.targets or ()]
+    counts = [c for c in counts if isinstance(c, int)]
+    return sum(counts) if counts else None
+
+
+def attempts_of(run) -> list:
+    """Other runs of the same work: the run it repeats, its reruns, and for a node of a job,
+    the node's other attempts."""
+    model = type(run)
+    related = set()
+    if run.rerun_of_id:
+        related.add(run.rerun_of_id)
+    related |= set(model.objects.filter(rerun_of=run).values_list("id", flat=True))
+    if isinstance(run, PipelineRun) and run.job_run_id:
+        related |= set(
+            PipelineRun.objects.filter(job_run_id=run.job_run_id, job_node=run.job_node)
+            .exclude(id=run.id)
+            .values_list("id", flat=True)
+        )
+    return list(model.objects.filter(id__in=related).order_by("queued_at"))
+
+
+def alerts_of(run):
+    lookup = {"job_run": run} if isinstance(run, JobRun) else {"run": run}
+    return Alert.objects.filter(**lookup).order_by("-created_at")[:50]
+
+
+def deliveries_of(run):
+    return run.deliveries.all()[:100]
+
+
+# ---------------------------------------------------------------- alerts
+
+
+def inbox(visible, show: str = "open"):
+    alerts = _scoped(Alert.objects.select_related("run", "job_run", "acknowledged_by"), visible)
+    if show == "open":
+        alerts = alerts.filter(acknowledged=False)
+    return alerts.order_by("acknowledged", "-created_at", "-id")[:200]
+
+
+def unread_count(visible) -> int:
+    return _scoped(Alert.objects.filter(acknowledged=False), visible).count()
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+def runs_per_day(visible, days: int = 14) -> list[DayCount]:
+    today = timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    start = timezone.make_aware(datetime.combine(first, datetime.min.time()))
+    counts: dict = {}
+    for model in (PipelineRun, JobRun):
+        rows = (
+            _scoped(model.objects.filter(queued_at__gte=start), visible)
+            .annotate(day=TruncDate("queued_at"))
+            .values("day", "status")
+            .annotate(n=Count("id"))
+        )
+        for row in rows:
+            counts.setdefault(row["day"], {}).setdefault(row["status"], 0)
+            counts[row["day"]][row["status"]] += row["n"]
+    result = []
+    for i in range(days):
+        day = first + timedelta(days=i)
+        c = counts.get(day, {})
+        ok, bad = c.get("succeeded", 0), c.get("failed", 0)
+        result.append(DayCount(day, ok, bad, sum(c.values()) - ok - bad))
+    return result
+
+
+def sla_compliance(visible, days: int = 30) -> list[dict]:
+    """Per application: finished runs with an SLA in the window, and the share that met it."""
+    since = timezone.now() - timedelta(days=days)
+    per_app: dict[str, dict] = {}
+    for model in (PipelineRun, JobRun):
+        rows = (
+            _scoped(model.objects.filter(queued_at__gte=since, status__in=FINAL), visible)
+            .filter(sla_status__in=("met", "breached"))
+            .values("application")
+            .annotate(met=Count("id", filter=Q(sla_status="met")), total=Count("id"))
+        )
+        for row in rows:
+            app = per_app.setdefault(row["application"], {"met": 0, "total": 0})
+            app["met"] += row["met"]
+            app["total"] += row["total"]
+    return [
+        {"application": app, **c, "percent": 100.0 * c["met"] / c["total"]}
+        for app, c in sorted(per_app.items())
+    ]
+
+
+def failure_reasons(visible, days: int = 14, limit: int = 8) -> list[dict]:
+    """The commonest (category, first words of the message) among recent failed pipeline runs."""
+    since = timezone.now() - timedelta(days=days)
+    failed = _scoped(PipelineRun.objects.filter(status="failed", queued_at__gte=since), visible)
+    counts: dict[tuple[str, str], int] = {}
+    for category, message in failed.values_list("error_category", "error_message")[:5000]:
+        key = (category or "unknown", message_prefix(message))
+        counts[key] = counts.get(key, 0) + 1
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return [{"category": c, "prefix": p, "count": n} for (c, p), n in top]
+
+
+def message_prefix(message: str, length: int = 60) -> str:
+    """The part of a message that names the kind of failure, not this run's details."""
+    first = (message or "").strip().splitlines()[0] if (message or "").strip() else ""
+    return first[:length]
+
+
+def running_now(visible):
+    pipelines = _scoped(PipelineRun.objects.filter(status__in=("queued", "running")), visible)
+    jobs = _scoped(JobRun.objects.filter(status__in=("queued", "running")), visible)
+    runs = list(pipelines.select_related("job_run")[:30]) + list(jobs[:30])
+    return sorted(runs, key=lambda r: r.queued_at, reverse=True)

@@ -1,0 +1,268 @@
+"""Operator pages: run list, run detail (with actions), run now, alerts inbox, dashboard.
+
+``respond`` is the one place that decides page or fragment: one URL serves both, and an htmx
+request names the part it wants by its target id (netbox's pattern). Reads go through
+``page_queries``, writes through ``runs_app.services``; views check who may, call one thing, render.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_http_methods, require_POST
+
+from runs_app import charts, services
+from runs_app import page_queries as q
+from runs_app.forms import DefinitionNotFound, RunNowForm, params_from_post
+from runs_app.models import Alert, JobRun
+
+ACTIVE_POLL = "every 2s"
+
+
+def respond(request, template: str, context: dict, fragments: dict[str, str] | None = None):
+    """The page, or the part htmx targets: ``fragments`` maps a target id (or ``prefix-``)."""
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.boosted and fragments:
+        target = htmx.target or ""
+        for key, fragment in fragments.items():
+            if target == key or (key.endswith("-") and target.startswith(key)):
+                template = fragment
+                break
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
+
+
+def _run_or_404(request, run_id):
+    run = q.find_run(run_id, q.visible_applications(request.user))
+    if run is None:
+        raise Http404("No such run")
+    return run
+
+
+def _require_operator(request, application: str) -> None:
+    if not q.is_operator(request.user, application):
+        raise PermissionDenied(f"Only operators of {application} can do this.")
+
+
+def _decorate(run, now=None):
+    """What every row and header shows, worked out once."""
+    now = now or timezone.now()
+    run.is_job = isinstance(run, JobRun)
+    end = run.finished_at or (now if run.started_at else None)
+    run.elapsed = (end - run.started_at).total_seconds() if run.started_at and end else None
+    run.elapsed_text = q.duration_text(run.elapsed)
+    run.sla_text = run.sla_status.replace("_", " ")
+    run.written = q.rows_written(run)
+    return run
+
+
+# ---------------------------------------------------------------- run list
+
+
+@login_required
+def run_list(request):
+    visible = q.visible_applications(request.user)
+    applications = visible if visible is not None else q.applications_for(request.user)
+    filters = q.RunFilters.from_query(request.GET, applications)
+    runs, next_cursor = q.run_page(filters, visible)
+    now = timezone.now()
+    context = {
+        "runs": [_decorate(r, now) for r in runs],
+        "filters": filters,
+        "next_cursor": next_cursor,
+        "applications": applications,
+        "statuses": q.STATUS_NAMES,
+        "ranges": q.RANGES,
+        "names": q.filter_choices(visible)["names"],
+        "can_trigger": bool(q.applications_for(request.user, "operator")),
+        "poll": ACTIVE_POLL,
+    }
+    return respond(
+        request,
+        "runs_app/run_list.html",
+        context,
+        {"run-table": "runs_app/partials/run_table.html"},
+    )
+
+
+# ---------------------------------------------------------------- run detail
+
+
+def _detail_context(request, run) -> dict:
+    _decorate(run)
+    context = {
+        "run": run,
+        "operator": q.is_operator(request.user, run.application),
+        "attempts": q.attempts_of(run),
+        "alerts": q.alerts_of(run),
+        "deliveries": q.deliveries_of(run),
+        "poll": ACTIVE_POLL,
+        "editable_params": {
+            k: v for k, v in run.params.items() if k not in ("runId", "application", "pipelineId")
+        },
+    }
+    if run.is_job:
+        nodes = list(run.nodes.select_related("current_run"))
+        context["nodes"] = nodes
+        context["node_runs"] = [_decorate(r) for r in run.pipeline_runs.order_by("queued_at")]
+        context["graph"] = charts.job_graph(
+            [
+                charts.GraphNode(
+                    id=n.node_id,
+                    state=n.state,
+                    attempts=n.attempts,
+                    depends_on=tuple(n.depends_on),
+                    href=f"/runs/{n.current_run_id}/" if n.current_run_id else None,
+                    note=n.note if n.fallback_used else "",
+                )
+                for n in nodes
+            ]
+        )
+    else:
+        steps = [s for s in run.steps or () if isinstance(s, dict)]
+        context["steps"] = steps
+        context["step_chart"] = charts.step_durations(
+            [
+                (f"{s.get('index', '')} {s.get('tag', '')}", float(s.get("seconds") or 0))
+                for s in steps
+            ]
+        )
+    return context
+
+
+@login_required
+def run_detail(request, run_id):
+    run = _run_or_404(request, run_id)
+    fragments = {
+        "row-": "runs_app/partials/run_row.html",
+        "run-live": "runs_app/partials/run_live.html",
+    }
+    if (request.htmx.target or "").startswith("row-"):
+        context = {"run": _decorate(run), "poll": ACTIVE_POLL}
+    else:
+        context = _detail_context(request, run)
+    return respond(request, "runs_app/run_detail.html", context, fragments)
+
+
+@require_POST
+@login_required
+def run_cancel(request, run_id):
+    run = _run_or_404(request, run_id)
+    _require_operator(request, run.application)
+    try:
+        services.run_cancel(run, user=request.user)
+    except services.RunRefused as refused:
+        messages.error(request, f"Not cancelled: {refused}")
+    else:
+        what = "Cancelled." if run.status == "cancelled" else "Cancelling: the worker stops it now."
+        messages.success(request, what)
+    return redirect("runs:run_detail", run_id=run.id)
+
+
+@require_POST
+@login_required
+def run_rerun(request, run_id):
+    run = _run_or_404(request, run_id)
+    _require_operator(request, run.application)
+    commit = request.POST.get("commit", "same")
+    params = params_from_post(request.POST) if request.POST.get("with_params") else None
+    try:
+        new = services.run_rerun(run, user=request.user, params=params, commit=commit)
+    except (services.RunRefused, DefinitionNotFound) as refused:
+        messages.error(request, f"Not rerun: {refused}")
+        return redirect("runs:run_detail", run_id=run.id)
+    where = "its own commit" if commit == "same" else "the latest commit on main"
+    messages.success(request, f"Rerun queued on {where} ({new.config_commit[:8]}).")
+    return redirect("runs:run_detail", run_id=new.id)
+
+
+# ---------------------------------------------------------------- run now
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def run_new(request):
+    applications = q.applications_for(request.user, "operator")
+    form = RunNowForm.build(request.GET if request.method == "GET" else request.POST, applications)
+    if request.method == "POST":
+        if form.application and form.application not in applications:
+            raise PermissionDenied("Only operators of that application can run it.")
+        run = form.submit(request.user)
+        if run is not None:
+            messages.success(request, f"{run.kind.capitalize()} {run.name} queued.")
+            return redirect("runs:run_detail", run_id=run.id)
+    context = {"form": form, "applications": applications}
+    return respond(
+        request, "runs_app/run_new.html", context, {"run-form": "runs_app/partials/run_form.html"}
+    )
+
+
+# ---------------------------------------------------------------- alerts
+
+
+@login_required
+def alerts(request):
+    visible = q.visible_applications(request.user)
+    show = "all" if request.GET.get("show") == "all" else "open"
+    context = {
+        "alerts": list(q.inbox(visible, show)),
+        "unread": q.unread_count(visible),
+        "show": show,
+        "operator_apps": set(q.applications_for(request.user, "operator")),
+    }
+    return respond(request, "runs_app/alerts.html", context)
+
+
+@require_POST
+@login_required
+def alert_acknowledge(request, alert_id: int):
+    visible = q.visible_applications(request.user)
+    alert = Alert.objects.filter(id=alert_id).first()
+    if alert is None or (visible is not None and alert.application not in visible):
+        raise Http404("No such alert")
+    _require_operator(request, alert.application)
+    Alert.objects.filter(id=alert.id, acknowledged=False).update(
+        acknowledged=True, acknowledged_by=request.user, acknowledged_at=timezone.now()
+    )
+    alert.refresh_from_db()
+    if not request.htmx:
+        messages.success(request, "Alert acknowledged.")
+        return redirect("runs:alerts")
+    context = {
+        "alert": alert,
+        "unread": q.unread_count(visible),
+        "oob": True,
+        "operator_apps": {alert.application},
+    }
+    return render(request, "runs_app/partials/alert_row.html", context)
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+@login_required
+def dashboard(request):
+    visible = q.visible_applications(request.user)
+    running = [_decorate(r) for r in q.running_now(visible)]
+    if request.htmx.target == "running":  # the 5 s refresh of "Currently running" only
+        return respond(request, "runs_app/partials/running.html", {"running": running})
+    per_day = q.runs_per_day(visible)
+    compliance = q.sla_compliance(visible)
+    for row in compliance:
+        row["bar"] = charts.percent_bar(row["percent"])
+    context = {
+        "per_day_chart": charts.runs_per_day(per_day),
+        "per_day_total": sum(d.total for d in per_day),
+        "per_day_failed": sum(d.failed for d in per_day),
+        "compliance": compliance,
+        "reasons": q.failure_reasons(visible),
+        "running": running,
+        "unread": q.unread_count(visible),
+    }
+    return respond(request, "runs_app/dashboard.html", context)
