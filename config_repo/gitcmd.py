@@ -33,7 +33,11 @@ def base_env(git_dir: Path) -> dict[str, str]:
 
 
 class Git:
-    """Runs git commands against one repository."""
+    """Runs git commands against one repository.
+
+    Local plumbing runs without a timeout: ``subprocess`` waits for a process with a timeout by
+    polling with sleeps, which costs milliseconds per command. Network commands (push) pass one.
+    """
 
     def __init__(self, git_dir: Path, cwd: Path):
         self.git_dir = git_dir
@@ -47,7 +51,7 @@ class Git:
         input: bytes | None = None,
         env: Mapping[str, str] | None = None,
         check: bool = True,
-        timeout: float | None = 120,
+        timeout: float | None = None,
         what: str | None = None,
     ) -> subprocess.CompletedProcess[bytes]:
         full_env = self.env if not env else {**self.env, **env}

@@ -106,8 +106,6 @@ class WriterLock:
                             raise self._timeout(timeout) from None
                         time.sleep(pause)
                         pause = min(pause * 2, 0.05)
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
         except BaseException:
             os.close(fd)
             raise

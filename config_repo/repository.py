@@ -177,6 +177,7 @@ class ConfigRepository:
         self._git = Git(self.git_dir, self.path)
         self._cat = CatFile(self._git)
         self._trees = LRU(64)
+        self._commit_trees = LRU(4096)
         self._blobs = LRU(4096, max_weight=64 * 1024 * 1024)
         self._valid_branches = LRU(1024)
         self._ensure_lock = threading.Lock()
@@ -213,7 +214,7 @@ class ConfigRepository:
                             f"{self.path} is a git repository without a 'main' branch; "
                             "point HUB_CONFIG_REPO at a config repository or an empty folder"
                         )
-                    tree = self._write_tree(None, dict(repository_skeleton()))
+                    tree, _ = self._write_tree(None, dict(repository_skeleton()))
                     sha = self._commit_tree(
                         tree, [], "Create the config repository layout", self.system_actor
                     )
@@ -453,10 +454,12 @@ class ConfigRepository:
             if expected_head is not None and old != expected_head:
                 raise StaleHead(branch, expected_head, old)
             parent_tree = self._commit_tree_sha(old)
-            tree = self._write_tree(old, dict(changes))
+            tree, files = self._write_tree(old, dict(changes))
             if tree == parent_tree:
                 return old
             sha = self._commit_tree(tree, [old], message, author)
+            self._commit_trees.put(sha, tree)
+            self._trees.put(sha, _Tree(commit=sha, files=files, sorted_paths=sorted(files)))
             self._update_ref(f"refs/heads/{branch}", sha, old, branch=branch)
             return sha
 
@@ -588,6 +591,14 @@ class ConfigRepository:
         return obj[1]
 
     def _commit_tree_sha(self, commit: str) -> str:
+        cached = self._commit_trees.get(commit)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        tree = self._read_commit_tree(commit)
+        self._commit_trees.put(commit, tree)
+        return tree
+
+    def _read_commit_tree(self, commit: str) -> str:
         obj = self._object(commit)
         if obj is None or obj[0] != "commit":
             raise ConfigRepoError(f"commit {commit} is missing from the config repository")
@@ -735,8 +746,11 @@ class ConfigRepository:
             self._valid_branches.put(name, True)
         return name
 
-    def _write_tree(self, parent: str | None, changes: dict[str, bytes | None]) -> str:
-        """Tree sha of ``parent``'s files with ``changes`` applied, built in a temporary index."""
+    def _write_tree(
+        self, parent: str | None, changes: dict[str, bytes | None]
+    ) -> tuple[str, dict[str, str]]:
+        """Tree sha of ``parent``'s files with ``changes`` applied, built in a temporary index,
+        and the new ``path -> blob`` map (cached for the commit made from it)."""
         existing = self._tree(parent).files if parent else {}
         for path, content in changes.items():
             if content is None and path not in existing:
@@ -771,7 +785,10 @@ class ConfigRepository:
                 env=env,
                 what="staging the changes",
             )
-            return self._git.out(["write-tree"], env=env, what="writing the tree")
+            tree = self._git.out(["write-tree"], env=env, what="writing the tree")
+        files = {p: b for p, b in existing.items() if p not in changes}
+        files.update(dict(zip((p for p, _ in added), shas, strict=True)))
+        return tree, files
 
     def _hash_objects(self, tmp: str, contents: list[bytes]) -> list[str]:
         """Write blobs; one ``git hash-object -w --stdin-paths`` for all of them."""

@@ -7,6 +7,7 @@ from config_repo import (
     BranchExists,
     BranchMissing,
     ConfigRepoError,
+    ConfigRepository,
     InvalidPath,
     StaleHead,
     definition_path,
@@ -241,3 +242,16 @@ def test_characters_git_cannot_record_are_dropped_from_names(repo):
     assert (commit.author_name, commit.author_email) == ("Eve evil Smith", "e@x")
     with pytest.raises(ConfigRepoError, match="author name is empty"):
         repo.commit("cr/1-x", {SCHEMA: b"{1}"}, "x", Actor("<>", "e@x"))
+
+
+def test_a_new_repository_object_reads_the_same_files_as_the_writer(repo):
+    # given: the writer remembers the file lists of the commits it made
+    propose(repo, "cr/1-x", {CUSTOMER: XML, SCHEMA: b"{}", "common/lookups/a.csv": b"a"})
+    repo.commit("cr/1-x", {SCHEMA: None, RENAMED: XML, "common/lookups/a.csv": b"b"}, "e", ANN)
+    # when: another process (a fresh object) reads the branch from git
+    fresh = ConfigRepository(repo.path)
+    # then
+    assert fresh.files("cr/1-x").list("") == repo.files("cr/1-x").list("")
+    for path in fresh.files("cr/1-x").list(""):
+        assert fresh.read(path, "cr/1-x") == repo.read(path, "cr/1-x")
+    fresh.close()
