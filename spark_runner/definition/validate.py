@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from . import model as m
-from .columns import check_columns
+from .columns import Columns, check_columns
 from .errors import Problem
 from .files import FileSource, lookup_path, parse_definition_path
 from .parser import parse_with_problems
@@ -62,8 +62,8 @@ class _Context:
 
     def __init__(self, files: FileSource):
         self.files = files
-        self._schemas: dict[tuple[str, str, str], tuple[list[str] | None, str | None]] = {}
-        self._lookups: dict[str, tuple[list[str] | None, str | None]] = {}
+        self._schemas: dict[tuple[str, str, str], tuple[Columns, str | None]] = {}
+        self._lookups: dict[str, tuple[Columns, str | None]] = {}
         self._pipelines: dict[str, dict[str, list[str]]] = {}
 
     def check(self, path: str) -> tuple[list[Problem], m.Definition | None]:
@@ -124,7 +124,7 @@ class _Context:
                 "application",
             )
 
-        def schema_columns(ref: str | None, loc, what: str) -> list[str] | None:
+        def schema_columns(ref: str | None, loc, what: str) -> Columns:
             if ref is None:
                 return None
             columns, error = self.schema(app, layer, ref)
@@ -132,13 +132,13 @@ class _Context:
                 add(loc, f"{what}: {error}")
             return columns
 
-        def source_columns(source: m.Source) -> list[str] | None:
+        def source_columns(source: m.Source) -> Columns:
             return schema_columns(source.schema_ref, source.loc, f'source "{source.id}"')
 
-        def target_columns(target: m.Target) -> list[str] | None:
+        def target_columns(target: m.Target) -> Columns:
             return schema_columns(target.schema_ref, target.loc, target_label(target))
 
-        def lookup_columns(reference: str) -> list[str] | None:
+        def lookup_columns(reference: str) -> Columns:
             return self.lookup(reference)[0]
 
         for target in pipeline.targets:
@@ -151,22 +151,22 @@ class _Context:
                     add(step.loc, f"lookup: {error}")
         check_columns(pipeline, source_columns, lookup_columns, target_columns, add)
 
-    def schema(self, app: str, layer: str, ref: str) -> tuple[list[str] | None, str | None]:
+    def schema(self, app: str, layer: str, ref: str) -> tuple[Columns, str | None]:
         key = (app, layer, ref)
         if key not in self._schemas:
             try:
                 fields = load_schema(self.files, app, layer, ref)
-                self._schemas[key] = ([f.name for f in fields], None)
+                self._schemas[key] = ({f.name: f.type for f in fields}, None)
             except SchemaError as error:
                 self._schemas[key] = (None, str(error))
         return self._schemas[key]
 
-    def lookup(self, reference: str) -> tuple[list[str] | None, str | None]:
+    def lookup(self, reference: str) -> tuple[Columns, str | None]:
         if reference not in self._lookups:
             self._lookups[reference] = self._read_lookup(reference)
         return self._lookups[reference]
 
-    def _read_lookup(self, reference: str) -> tuple[list[str] | None, str | None]:
+    def _read_lookup(self, reference: str) -> tuple[Columns, str | None]:
         try:
             path = lookup_path(reference)
         except ValueError:
@@ -184,7 +184,7 @@ class _Context:
         header = [h.strip() for h in header if h.strip()]
         if not header:
             return None, f"lookup file {path} has no header row"
-        return header, None
+        return dict.fromkeys(header, "string"), None
 
     # ------------------------------------------------------------ jobs
 

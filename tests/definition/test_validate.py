@@ -311,3 +311,32 @@ def test_validate_without_paths_checks_every_definition_and_sorts_problems(sampl
     assert report.files_checked == 6
     assert [p.file for p in report.problems] == [f"{STAGING}/a.xml", f"{STAGING}/b.xml"]
     assert f"{STAGING}/a.xml" not in report.definitions
+
+
+def test_sum_and_avg_need_number_columns(sample_repo):
+    steps = '<aggregate source="raw" metrics="sum:email,avg:customer_id,max:email"/>'
+    data = pipeline_xml(sources=schema_source(), steps=steps)
+    found = messages_for(sample_repo, write(sample_repo, f"{STAGING}/p.xml", data))
+    assert found == ['aggregate: sum needs a number column, and "email" is string']
+
+
+def test_a_window_needs_a_date_or_timestamp_column(sample_repo):
+    steps = '<aggregate source="raw" metrics="count:n" window="daily" timeColumn="email"/>'
+    data = pipeline_xml(sources=schema_source(), steps=steps)
+    found = messages_for(sample_repo, write(sample_repo, f"{STAGING}/p.xml", data))
+    assert found == ['aggregate: timeColumn "email" must be a date or timestamp, not string']
+
+
+def test_merged_columns_must_agree_in_type(sample_repo):
+    write(
+        sample_repo,
+        "common/schemas/other.json",
+        '{"properties": {"customer_id": {"type": "string"}, "email": {"type": "string"},'
+        ' "updated_at": {"type": "string", "format": "date"}}}',
+    )
+    sources = schema_source() + '<csv id="o" path="o" schemaRef="other.json"/>'
+    data = pipeline_xml(sources=sources, steps='<merge sources="raw,o"/>')
+    found = messages_for(sample_repo, write(sample_repo, f"{STAGING}/p.xml", data))
+    assert found == [
+        'merge: column "customer_id" is long in "raw" but string in "o"; the types must agree'
+    ]
