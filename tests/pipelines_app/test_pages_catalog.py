@@ -126,3 +126,33 @@ def test_every_page_needs_a_sign_in(client):
     for url in ("/pipelines/", "/pipelines/new/", "/changes/", "/reviews/", "/audit/", URL):
         response = client.get(url)
         assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_filters_sent_by_htmx_return_only_the_table(client, cast, published):
+    client.force_login(cast.alice)
+    response = client.get("/pipelines/", {"q": "customer"}, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="catalog-table">') and "customer_load" in body
+
+
+def test_a_job_opens_in_the_xml_editor(client, cast, published):
+    job = (
+        b'<jobPipeline id="nightly" version="1.0"><metadata><owner>t</owner><sla>PT1H</sla>'
+        b"<schedule>0 2 * * *</schedule></metadata><pipelines>"
+        b'<pipelineRef id="customer_load"/></pipelines></jobPipeline>'
+    )
+    change = services.change_request_create(
+        author=cast.alice,
+        application="sales",
+        layer="staging",
+        kind="job",
+        xml=job,
+        title="Nightly",
+    )
+    services.change_request_approve(change_request=change, reviewer=cast.bob)
+    client.force_login(cast.alice)
+    assert "nightly" in client.get("/pipelines/").content.decode()
+    response = client.get("/pipelines/sales/staging/job/nightly/edit/")
+    assert response["Location"].endswith("/xml/")
+    body = client.get(response["Location"]).content.decode()
+    assert "Edit nightly (XML)" in body and "pipelineRef" in body

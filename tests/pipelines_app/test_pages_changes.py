@@ -167,3 +167,25 @@ def test_a_conflicting_change_offers_its_author_a_rebase(client, cast, repo):
     client.post(f"/changes/{second.number}/author/rebase/")
     second.refresh_from_db()
     assert second.status == "in_review"
+
+
+def test_an_update_through_the_wizard_adds_a_commit_to_the_same_change(client, cast, change):
+    # given
+    client.force_login(cast.alice)
+    key = client.get(f"/changes/{change.number}/update/")["Location"].split("/")[-3]
+    old_head = change.head_commit
+    # when: the author adds a mask step and resubmits
+    steps = {
+        "r0-kind": "mask",
+        "r0-source": "customers",
+        "r0-columns": "email",
+        "r0-strategy": "redact",
+    }
+    client.post(f"/pipelines/draft/{key}/transformations/", {**steps, "action": "next"})
+    response = client.post(
+        f"/pipelines/draft/{key}/review/", {"title": "Export customers", "action": "submit"}
+    )
+    # then
+    assert response.status_code == 302 and response["Location"] == f"/changes/{change.number}/"
+    change.refresh_from_db()
+    assert change.head_commit != old_head and ChangeRequest.objects.count() == 1
