@@ -114,9 +114,14 @@ class RunNowForm(forms.Form):
 
     def submit(self, user):
         """Queues the run; None (with the reason on the form) when it can't."""
-        if not self.is_valid() or self.choice is None:
-            if self.choice is None and not self.errors:
-                self.add_error("definition", "Choose a pipeline or job published on main.")
+        if self.choice is None:
+            chosen = self.data.get("definition", "").partition(":")[2]
+            self.errors.pop("definition", None)
+            missing = f"{chosen} is not published on main for {self.application}. "
+            missing = missing if chosen else ""
+            self.add_error("definition", missing + "Choose a pipeline or job published on main.")
+            return None
+        if not self.is_valid():
             return None
         params = params_from_post(self.data)
         name = {"pipeline_id": self.choice.id} if self.choice.kind == "pipeline" else {}
