@@ -98,6 +98,10 @@ def validate_repo_path(path: object) -> str:
         raise InvalidPath(f"path is too long ({len(path)} characters, at most {MAX_PATH_LENGTH})")
     if any(ord(c) < 32 or ord(c) == 127 for c in path):
         raise InvalidPath(f"path {path!r} contains a control character")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidPath(f"path {path!r} is not valid UTF-8 text") from None
     if "\\" in path:
         raise InvalidPath(f"path {path!r} contains a backslash; use '/' between folders")
     if path.startswith("/"):
@@ -113,7 +117,7 @@ def validate_repo_path(path: object) -> str:
             raise InvalidPath(f"path {path!r} contains a '.' folder; write the path without it")
         if segment.lower().rstrip(". ") in _RESERVED_SEGMENTS:
             raise InvalidPath(f"path {path!r} names {segment!r}, which git reserves")
-        if len(segment.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_LENGTH:
+        if len(segment.encode("utf-8")) > MAX_SEGMENT_LENGTH:
             raise InvalidPath(f"path {path!r} has a name longer than {MAX_SEGMENT_LENGTH} bytes")
     return path
 

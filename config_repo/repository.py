@@ -277,9 +277,14 @@ class ConfigRepository:
         """Hold the repository's one-writer lock (re-entrant; threads and processes)."""
         self._require_repository()
         lock = writer_lock_for(self.git_dir)
-        lock.acquire(timeout=self.lock_timeout if timeout == -1.0 else timeout)
+        try:
+            lock.acquire(timeout=self.lock_timeout if timeout == -1.0 else timeout)
+        except OSError as exc:
+            raise ConfigRepoError(f"cannot take the config repository lock: {exc}") from exc
         try:
             yield
+        except OSError as exc:  # disk full, permissions...: still one domain error
+            raise ConfigRepoError(f"the config repository could not be written: {exc}") from exc
         finally:
             lock.release()
 
@@ -918,6 +923,7 @@ def _check_actor(actor: object, what: str) -> Actor:
     for label, value in (("name", actor.name), ("email", actor.email)):
         if not isinstance(value, str):
             raise ConfigRepoError(f"{what} {label} must be a string")
+        value = value.encode("utf-8", "ignore").decode("utf-8")
         value = "".join(c for c in value if ord(c) >= 32 and ord(c) != 127 and c not in "<>")
         value = " ".join(value.split())[:256]
         if not value:
@@ -931,7 +937,7 @@ def _check_message(message: object) -> str:
         raise ConfigRepoError("a commit message is required")
     if "\0" in message or len(message) > 65536:
         raise ConfigRepoError("the commit message contains a NUL character or is too long")
-    message = message.replace("\r\n", "\n")
+    message = message.replace("\r\n", "\n").encode("utf-8", "replace").decode("utf-8")
     return "".join(c for c in message if c in "\n\t" or ord(c) >= 32).strip() + "\n"
 
 

@@ -126,6 +126,7 @@ def test_clean_relative_paths_are_accepted(path):
         (".gitmodules", "git reserves"),
         ("applications\\retail\\x.xml", "backslash"),
         ("a/b\x00.xml", "control character"),
+        ("a/b\udcff.xml", "not valid UTF-8"),
         ("a/b\n.xml", "control character"),
         ("a//b.xml", "empty folder name"),
         ("a/./b.xml", "'.' folder"),

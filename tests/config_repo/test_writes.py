@@ -255,3 +255,25 @@ def test_a_new_repository_object_reads_the_same_files_as_the_writer(repo):
     for path in fresh.files("cr/1-x").list(""):
         assert fresh.read(path, "cr/1-x") == repo.read(path, "cr/1-x")
     fresh.close()
+
+
+def test_a_full_disk_is_reported_as_a_config_repository_error(repo, monkeypatch):
+    # given: writing the scratch index fails the way a full disk does
+    import tempfile
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    repo.create_branch("cr/1-x")
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", full)
+    # when / then
+    with pytest.raises(ConfigRepoError, match="No space left on device"):
+        repo.commit("cr/1-x", {SCHEMA: b"{}"}, "x", ANN)
+
+
+def test_messages_and_names_with_unencodable_characters_are_cleaned(repo):
+    repo.create_branch("cr/1-x")
+    repo.commit("cr/1-x", {SCHEMA: b"{}"}, "bad \udcff text", Actor("Ann\udcff", "a@x"))
+    commit = repo.log(rev="cr/1-x", limit=1)[0]
+    assert commit.author_name == "Ann"
+    assert commit.message == "bad ? text"
