@@ -1,5 +1,8 @@
 """The catalog, a definition's page (XML, history, restore, edit, delete) and the audit log."""
 
+import html
+import re
+
 import pytest
 
 from pipelines_app import services
@@ -119,6 +122,11 @@ def test_the_audit_log_is_for_staff_and_filters(client, cast, published):
     body = client.get("/audit/", {"actor": "bob"}).content.decode()
     assert "change_request.create" not in body
     assert client.get("/audit/?since=yesterday&page=-1").status_code == 200
+    export = re.search(r'href="([^"]+)" download>Export', client.get("/audit/").content.decode())
+    response = client.get(html.unescape(export.group(1)))
+    assert response.status_code == 200 and b'"action": "change_request.create"' in b"".join(
+        response.streaming_content
+    )
     assert AuditEvent.objects.count() >= 4
 
 
