@@ -496,8 +496,9 @@ class ConfigRepository:
                 raise BranchMissing(into)
             common = self._merge_base(target, head, branch, into)
             if common == head:
-                return MergeResult(sha=target, fast_forward=False, already_merged=True)
-            if common == target:
+                # nothing to merge; with a remote, push anyway (an earlier push may have failed)
+                result = MergeResult(sha=target, fast_forward=False, already_merged=True)
+            elif common == target:
                 self._update_ref(f"refs/heads/{into}", head, target, branch=into)
                 result = MergeResult(sha=head, fast_forward=True)
             else:
@@ -511,6 +512,7 @@ class ConfigRepository:
             return MergeResult(
                 sha=result.sha,
                 fast_forward=result.fast_forward,
+                already_merged=result.already_merged,
                 pushed=error is None,
                 push_error=error,
             )

@@ -219,3 +219,18 @@ def test_reads_and_merges_keep_working_after_packing_the_repository(repo):
     assert repo.merge("cr/2-b", committer=REX, message="m").fast_forward
     assert repo.read(ORDERS) == b"o\n"
     assert repo.branch_exists("cr/1-a")
+
+
+def test_merging_again_after_a_failed_push_pushes_when_the_remote_is_back(tmp_path):
+    # given: the remote is missing when the change is merged
+    remote = tmp_path / "remote.git"
+    repo = ConfigRepository(tmp_path / "config", remote=str(remote)).ensure()
+    propose(repo, "cr/1-a", {CUSTOMER: LINES})
+    first = repo.merge("cr/1-a", committer=REX, message="m")
+    assert first.pushed is False
+    # when: the remote comes back and the approval is retried
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    again = repo.merge("cr/1-a", committer=REX, message="m")
+    # then
+    assert again.already_merged is True and again.pushed is True
+    assert git(remote, "rev-parse", "refs/heads/main") == repo.head() == first.sha
