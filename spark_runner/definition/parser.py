@@ -84,6 +84,11 @@ def parse_with_problems(data: bytes, file: str) -> tuple[m.Definition | None, li
         return None, problem(max(line, 1), max(column, 1), f"malformed XML: {message}")
     if root.getroottree().docinfo.doctype:
         return None, problem(1, 1, "DOCTYPE declarations are not allowed in a definition")
+    if isinstance(root.tag, str) and root.tag.startswith("{"):
+        line, column = locator.element(0)
+        return None, problem(
+            line, column, "definitions use no XML namespace; remove the xmlns attribute"
+        )
     if root.tag not in xsdcheck.ROOTS:
         line, column = locator.element(0)
         name = root.tag if isinstance(root.tag, str) else "?"

@@ -79,6 +79,9 @@ def _translate(error: xmlschema.XMLSchemaValidationError, place: Place) -> tuple
         return line, col, f'{where}: unknown attribute "{name}"{allowed_text}{hint}'
     if isinstance(error, xmlschema.XMLSchemaChildrenValidationError):
         return _children_problem(error, elem, tag, place)
+    if "simple content" in reason:
+        line, col = place(elem, None)
+        return line, col, f"{where}: holds only text, not elements"
     if "character data" in reason or "mixed" in reason:
         line, col = place(elem, None)
         return line, col, f"{where}: text is not allowed here, only elements"
@@ -118,6 +121,8 @@ def _children_problem(error, elem, tag: str, place: Place) -> tuple[int, int, st
     allowed = sorted(_known_children(error))
     hint = _did_you_mean(name, allowed)
     allowed_text = f"; allowed here: {', '.join(allowed)}" if allowed else ""
+    if not allowed:
+        allowed_text = f"; <{tag}> takes no child elements"
     return line, col, f"{tag}: unknown element <{name}>{allowed_text}{hint}"
 
 

@@ -391,3 +391,26 @@ def test_invalid_job_attributes(refs, expected):
 def test_a_job_without_pipelines_is_refused():
     found = messages(b'<jobPipeline id="j" version="1.0"/>')
     assert found == ["jobPipeline: <pipelines> is missing inside <jobPipeline>"]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            pipeline_xml(steps='<sort source="raw" orderBy="a"><x/></sort>'),
+            "sort: unknown element <x>; <sort> takes no child elements",
+        ),
+        (
+            pipeline_xml(head="<metadata><owner><b>x</b></owner></metadata>"),
+            "owner: holds only text, not elements",
+        ),
+        (
+            b'<pipeline xmlns="http://example.com/p" id="p" version="1.0" layer="staging"/>',
+            "definitions use no XML namespace; remove the xmlns attribute",
+        ),
+        (pipeline_xml(sources='<csv id="raw" path="x"><schemaRef/></csv>'), "must not be empty"),
+    ],
+)
+def test_odd_structures_get_plain_messages(data, expected):
+    found = messages(data)
+    assert any(expected in message for message in found), found
