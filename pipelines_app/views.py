@@ -6,12 +6,14 @@ Every view fetches with a permission helper, calls one service or selector, and 
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -35,6 +37,8 @@ from pipelines_app.models import AuditEvent, Status
 from spark_runner.definition import DefinitionInvalid, Problem, parse, validate
 from spark_runner.definition import model as m
 from spark_runner.definition import render as render_xml
+
+logger = logging.getLogger(__name__)
 
 STEPS = (
     ("basics", "Basics"),
@@ -146,6 +150,17 @@ def check_definition(path: str, data: bytes) -> list[Problem]:
         report = validate(_WithFile(main_files(), path, data), [path])
     except DefinitionInvalid as invalid:
         return list(invalid.problems)
+    except Exception:  # a validator bug must not cost the author their page
+        logger.exception("validation failed on %s", path)
+        return [
+            Problem(
+                path,
+                1,
+                1,
+                "The portal could not validate this definition; nothing "
+                "was saved. Try again, or tell the platform team.",
+            )
+        ]
     return list(report.problems)
 
 
@@ -538,7 +553,20 @@ def wizard_review(request, key: str, draft: dict):
     pipeline, issues = build_pipeline(draft)
     xml, placed, path = b"", [], ""
     if pipeline is not None:
-        xml = render_xml(pipeline)
+        try:
+            xml = render_xml(pipeline)
+        except Exception:  # a renderer bug must not cost the author their draft
+            logger.exception("rendering the wizard's pipeline failed")
+            pipeline = None
+            issues = [
+                {
+                    "step": None,
+                    "index": None,
+                    "text": "The portal could not generate "
+                    "the XML; your draft is kept. Try again, or use Edit XML.",
+                }
+            ]
+    if pipeline is not None:
         application = draft["basics"]["application"]
         path = definition_path(application, pipeline.layer, "pipeline", pipeline.id)
         placed = place_problems(path, xml, check_definition(path, xml))
@@ -730,8 +758,21 @@ def _propose(
 # ---------------------------------------------------------------- catalog and definitions
 
 
-def _summary(entry) -> dict:
-    """One catalog row: the definition on main with its metadata and last commit."""
+def _summary(entry, head: str) -> dict:
+    """One catalog row: the definition at main's ``head`` with its metadata and last commit.
+
+    A commit never changes, so the row is cached by (head, path): the catalog costs git reads
+    only for what changed since the last look.
+    """
+    key = f"pipelines:catalog-row:{head}:{entry.path}"
+    row = cache.get(key)
+    if row is None:
+        row = _read_summary(entry, head)
+        cache.set(key, row, timeout=24 * 3600)
+    return row
+
+
+def _read_summary(entry, head: str) -> dict:
     row = {
         "entry": entry,
         "version": "",
@@ -743,12 +784,16 @@ def _summary(entry) -> dict:
     }
     try:
         found = selectors.definition_get(
-            application=entry.application, layer=entry.layer, kind=entry.kind, id=entry.id
+            application=entry.application,
+            layer=entry.layer,
+            kind=entry.kind,
+            id=entry.id,
+            rev=head,
         )
         history = selectors.definition_history(
             application=entry.application, layer=entry.layer, kind=entry.kind, id=entry.id, limit=1
         )
-    except ServiceError:
+    except (ServiceError, ConfigRepoError):
         return row
     if found.definition is None:
         row["invalid"] = True
@@ -771,9 +816,10 @@ def catalog(request):
     chosen = request.GET.get("application", "")
     layer = request.GET.get("layer", "")
     query = request.GET.get("q", "").strip()[:100]
-    entries, error = [], ""
+    entries, error, head = [], "", ""
     if applications:
         try:
+            head = services.config_repository().head("main")
             entries = selectors.catalog(
                 request.user, application=chosen or None, layer=layer if layer in m.LAYERS else None
             )
@@ -782,7 +828,7 @@ def catalog(request):
     entries = [e for e in entries if query.lower() in e.id.lower()]
     groups = {name: [] for name in applications if not chosen or name == chosen}
     for entry in entries:
-        groups.setdefault(entry.application, []).append(_summary(entry))
+        groups.setdefault(entry.application, []).append(_summary(entry, head))
     context = {
         "applications": applications,
         "groups": groups,
