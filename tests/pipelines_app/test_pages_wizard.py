@@ -248,3 +248,13 @@ def test_a_proposal_refused_by_the_service_is_explained(client, cast, repo):
         )
         assert response.status_code == 200
     assert ChangeRequest.objects.count() >= 1
+
+
+def test_switching_to_the_xml_editor_carries_the_finished_wizard_over(client, cast, repo):
+    client.force_login(cast.alice)
+    key = fill_wizard(client)
+    response = client.get(f"/pipelines/new/?mode=xml&from={key}")
+    body = client.get(response["Location"]).content.decode()
+    assert "&lt;deduplicate" in body and "customer_clean" in body
+    body = client.get(client.get("/pipelines/new/?mode=xml&from=nope")["Location"]).content
+    assert b"jobPipeline" in body

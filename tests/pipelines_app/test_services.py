@@ -376,3 +376,40 @@ def test_existing_problems_elsewhere_on_main_do_not_block_an_unrelated_change(re
     cr = propose(alice)
 
     assert cr.status == "in_review"
+
+
+def test_a_merge_is_pushed_to_the_remote_when_one_is_set(settings, tmp_path, cast, alice, bob):
+    import subprocess
+
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    settings.HUB_CONFIG_REMOTE = str(remote)
+    repo = services.config_repository()
+    seed_main(repo, {"applications/sales/staging/schemas/customer.avsc": CUSTOMER_SCHEMA})
+
+    cr = propose(alice)
+    cr = services.change_request_approve(change_request=cr, reviewer=bob)
+
+    pushed = subprocess.run(
+        ["git", "--git-dir", str(remote), "rev-parse", "main"], capture_output=True, text=True
+    ).stdout.strip()
+    assert pushed == cr.merge_commit
+    merge = AuditEvent.objects.get(action="change_request.merge")
+    assert merge.details["pushed"] is True
+
+
+def test_the_semantic_diff_says_what_changed_in_plain_words(repo, alice, bob):
+    from pipelines_app.selectors import change_request_detail
+
+    merged(alice, bob)
+    cr = propose(
+        alice,
+        xml=pipeline_xml(mode="overwrite", mask=False),
+        action="edit",
+        definition_id="customer_load",
+    )
+
+    lines = change_request_detail(cr).semantic_diff
+
+    assert any("append" in line and "overwrite" in line for line in lines), lines
+    assert any("mask" in line for line in lines), lines
