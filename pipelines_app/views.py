@@ -414,9 +414,20 @@ def _datasets(draft: dict) -> list[str]:
 
 @page
 def wizard_start(request):
-    """A new, empty pipeline draft: Basics first (or the XML editor with ?mode=xml)."""
+    """A new, empty pipeline draft: Basics first (or the XML editor with ?mode=xml, which
+    starts from the wizard draft named by ?from= when that one is complete)."""
     if request.GET.get("mode") == "xml":
-        key = new_draft(request, mode="xml", xml=XML_STARTER)
+        xml, values = XML_STARTER, {}
+        source = _drafts(request).get(request.GET.get("from", ""))
+        if source is not None:
+            pipeline, _ = build_pipeline(source)
+            if pipeline is not None:
+                xml = render_xml(pipeline).decode()
+                values = {
+                    "application": source["basics"].get("application", ""),
+                    "layer": pipeline.layer,
+                }
+        key = new_draft(request, mode="xml", xml=xml, **values)
         return redirect("pipelines:wizard_xml", key)
     key = new_draft(request)
     return redirect("pipelines:wizard_step", key, "basics")
