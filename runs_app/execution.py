@@ -3,7 +3,6 @@ And the reaper, which ends runs whose worker died."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import socket
 import threading
@@ -11,7 +10,7 @@ import time
 import traceback
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from portal.logging import run_context
@@ -77,7 +76,7 @@ def _record(run, result, cancelled: bool):
     status = result.status
     if cancelled and status != "succeeded":
         status = "cancelled"
-    finished = run_finish(
+    finished = _finish_with_retries(
         run.id,
         status=status,
         steps=data.get("steps", []),
@@ -94,7 +93,7 @@ def _record(run, result, cancelled: bool):
 
 def _fail(run, status: str, category: str, message: str, trace: str = ""):
     log.warning("run %s: %s", status, message)
-    return run_finish(
+    return _finish_with_retries(
         run.id, status=status, error_category=category, error_message=message, error_trace=trace
     )
 
@@ -126,26 +125,49 @@ class _Watch:
         last_beat = time.monotonic()
         try:
             while not self._stop.wait(poll):
-                row = (
-                    PipelineRun.objects.filter(id=self.run.id)
-                    .values("status", "cancel_requested")
-                    .first()
-                )
-                lost = row is None or row["status"] != "running"
-                if (lost or row["cancel_requested"]) and not self.cancelled:
-                    self.cancelled = True
-                    log.info("cancelling the Spark job (%s)", "lost" if lost else "requested")
-                    with contextlib.suppress(Exception):
-                        self.runner.cancel(self.run)
-                if time.monotonic() - last_beat >= beat_every:
-                    PipelineRun.objects.filter(id=self.run.id, status="running").update(
-                        heartbeat_at=timezone.now()
-                    )
-                    last_beat = time.monotonic()
-        except Exception:  # a DB hiccup: the reaper decides, not this thread
-            log.exception("watcher stopped")
+                try:
+                    if time.monotonic() - last_beat >= beat_every:
+                        PipelineRun.objects.filter(id=self.run.id, status="running").update(
+                            heartbeat_at=timezone.now()
+                        )
+                        last_beat = time.monotonic()
+                    self._check_cancel()
+                except DatabaseError:
+                    # PostgreSQL restarting: reconnect at the next poll; if it stays away
+                    # longer than 1.5 heartbeats the reaper ends the run and it is retried.
+                    log.warning("heartbeat failed; retrying", exc_info=True)
+                    connection.close()
         finally:
             connection.close()
+
+    def _check_cancel(self):
+        row = (
+            PipelineRun.objects.filter(id=self.run.id).values("status", "cancel_requested").first()
+        )
+        if row is None or self.cancelled:
+            return
+        lost = row["status"] != "running"
+        if lost or row["cancel_requested"]:
+            self.cancelled = True
+            log.info("cancelling the Spark job (%s)", "run lost" if lost else "requested")
+            try:
+                self.runner.cancel(self.run)
+            except Exception:
+                log.exception("cancelling the Spark job failed")
+
+
+def _finish_with_retries(run_id, **fields):
+    """The run's last write survives a database restart: a few tries, reconnecting between."""
+    for attempt in range(5):
+        try:
+            return run_finish(run_id, **fields)
+        except (OperationalError, InterfaceError):
+            if attempt == 4:
+                raise
+            log.warning("recording the run's end failed; retrying", exc_info=True)
+            connection.close()
+            time.sleep(2**attempt)
+    return None
 
 
 def reap(now=None) -> int:

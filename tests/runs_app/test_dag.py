@@ -174,3 +174,55 @@ def test_a_finish_reported_twice_starts_the_next_node_once(published, run_queue)
     assert PipelineRun.objects.filter(job_run=job, pipeline_id="b").count() == 1
     run_queue.drain()
     assert JobRun.objects.get(id=job.id).status == "succeeded"
+
+
+def test_cancelling_a_job_cancels_its_runs_and_skips_the_rest(published, run_queue):
+    from runs_app.services import run_cancel
+
+    published.pipeline("a")
+    published.pipeline("b")
+    published.job("j", [("a", ""), ("b", 'dependsOn="a"')])
+    job = run_trigger(application=APP, job_id="j", params={})
+
+    job = run_cancel(job)
+    run_queue.drain()
+
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+    assert _nodes(job) == {"a": ("cancelled", 1), "b": ("skipped", 0)}
+    assert PipelineRun.objects.get(job_run=job).status == "cancelled"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_branches_finishing_at_once_start_their_join_once(published, run_queue):
+    import threading
+
+    from django.db import connection
+
+    from runs_app.services import run_finish
+
+    # given two running branches a and b, and c waiting for both
+    for p in ("a", "b", "c"):
+        published.pipeline(p)
+    published.job("j", [("a", ""), ("b", ""), ("c", 'dependsOn="a,b"')])
+    job = run_trigger(application=APP, job_id="j", params={})
+    run_queue.clear()
+    runs = list(PipelineRun.objects.filter(job_run=job))
+    PipelineRun.objects.filter(job_run=job).update(status="running")
+    barrier = threading.Barrier(2)
+
+    def finish(run):
+        barrier.wait()
+        run_finish(run.id, status="succeeded")
+        connection.close()
+
+    # when both finish at the same moment
+    threads = [threading.Thread(target=finish, args=(r,)) for r in runs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    # then c was started exactly once
+    assert PipelineRun.objects.filter(job_run=job, pipeline_id="c").count() == 1
+    assert job.nodes.get(node_id="c").state == "running"
