@@ -113,6 +113,13 @@ class RowForm(forms.Form):
     list_fields: tuple[str, ...] = ()
     int_fields: tuple[str, ...] = ()
 
+    trailing = ("source", "output")  # optional dataset names read best after the step's own
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        optional = [n for n in self.trailing if n in self.fields and not self.fields[n].required]
+        self.order_fields([n for n in self.fields if n not in optional] + optional)
+
     def to_model(self):
         values = {}
         names = {f.name for f in dataclass_fields(self.model) if f.name != "loc"}
@@ -215,7 +222,7 @@ class DatabaseSourceForm(RowForm):
     def clean(self):
         data = super().clean()
         if bool(data.get("table")) == bool((data.get("sql") or "").strip()):
-            raise forms.ValidationError("Give either a table or an SQL query, not both.")
+            raise forms.ValidationError("Give a table or an SQL query: one of the two, not both.")
         return data
 
 
