@@ -107,3 +107,60 @@ def test_the_api_docs_page_works_offline(client, alice):
     assert b"/api/v1/change-requests/" in schema.content
     assert docs.status_code == 200
     assert b"drf_spectacular_sidecar" in docs.content
+
+
+def test_every_step_of_a_change_is_in_the_audit_log(repo, cast, alice, bob, carol, rf):
+    from pipelines_app import services
+    from pipelines_app.testing import pipeline_xml
+
+    request = rf.post("/", REMOTE_ADDR="10.0.0.7", HTTP_USER_AGENT="pytest")
+    common = {"application": "sales", "layer": "service", "kind": "pipeline", "request": request}
+
+    cr = services.change_request_create(
+        author=alice,
+        xml=pipeline_xml(layer="service", mask=False),
+        title="Export",
+        submit=False,
+        **common,
+    )
+    services.change_request_submit(change_request=cr, author=alice, request=request)
+    services.change_request_comment(change_request=cr, author=bob, body="why?", request=request)
+    services.change_request_request_changes(
+        change_request=cr, reviewer=bob, comment="mask it", request=request
+    )
+    services.change_request_update(
+        change_request=cr,
+        author=alice,
+        xml=pipeline_xml(layer="service", mask=False, mode="overwrite"),
+        request=request,
+    )
+    services.change_request_approve(
+        change_request=cr, reviewer=carol, override_reason="public data", request=request
+    )
+    other = services.change_request_create(
+        author=alice, xml=pipeline_xml("other", layer="service"), title="Other", **common
+    )
+    services.change_request_withdraw(change_request=other, author=alice, request=request)
+    third = services.change_request_create(
+        author=alice, xml=pipeline_xml("third", layer="service"), title="Third", **common
+    )
+    services.change_request_reject(
+        change_request=third, reviewer=bob, comment="no", request=request
+    )
+
+    events = list(AuditEvent.objects.order_by("id"))
+    assert [(e.actor_name, e.action) for e in events] == [
+        ("alice", "change_request.create"),
+        ("alice", "change_request.submit"),
+        ("bob", "change_request.comment"),
+        ("bob", "change_request.request_changes"),
+        ("alice", "change_request.update"),
+        ("carol", "change_request.approve"),
+        ("carol", "change_request.override"),
+        ("carol", "change_request.merge"),
+        ("alice", "change_request.create"),
+        ("alice", "change_request.withdraw"),
+        ("alice", "change_request.create"),
+        ("bob", "change_request.reject"),
+    ]
+    assert {(e.ip, e.user_agent) for e in events} == {("10.0.0.7", "pytest")}
