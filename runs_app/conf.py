@@ -27,6 +27,9 @@ _DEFAULTS = {
     "HUB_SLA_CHECK_SECONDS": lambda: env_float("HUB_SLA_CHECK_SECONDS", 30.0),
     # A run the reaper finds dead (worker_lost) is retried this many times (pipeline outside a job).
     "HUB_LOST_RUN_RETRIES": lambda: env_int("HUB_LOST_RUN_RETRIES", 1),
+    # A queued run whose message is this old is sent again when the broker's queue is empty
+    # (a message lost with a broker that restarted without persistence); the claim dedupes.
+    "HUB_REQUEUE_AFTER_SECONDS": lambda: env_float("HUB_REQUEUE_AFTER_SECONDS", 600.0),
     # onFailure="retry": maxRetries default and the first backoff (doubled each attempt).
     "HUB_RETRY_DEFAULT": lambda: env_int("HUB_RETRY_DEFAULT", 3),
     "HUB_RETRY_BACKOFF_SECONDS": lambda: env_float("HUB_RETRY_BACKOFF_SECONDS", 30.0),

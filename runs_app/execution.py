@@ -199,7 +199,58 @@ def reap(now=None) -> int:
                 _retry_lost(run)
             run_finished(run)
             log.warning("reaped run %s of %s (worker %s)", run.id, run.pipeline_id, run.worker)
+    requeue_lost_messages(now)
     return reaped
+
+
+def requeue_lost_messages(now=None, broker_queue_length=None) -> int:
+    """Sends queued runs again whose message is overdue by ``HUB_REQUEUE_AFTER_SECONDS`` while
+    the broker's queue is empty: their message was lost (a broker restart without persistence).
+    A backlog (messages waiting) is left alone. A re-sent message of a run that did get its
+    first message is a no-op: the claim is conditional."""
+    from runs_app import tasks
+
+    after = get("HUB_REQUEUE_AFTER_SECONDS")
+    if not after:
+        return 0
+    now = now or timezone.now()
+    overdue = PipelineRun.objects.filter(
+        status="queued", enqueued_at__lt=now - timedelta(seconds=after)
+    ).values_list("id", "enqueued_at")[:200]
+    overdue = list(overdue)
+    if not overdue:
+        return 0
+    length = broker_queue_length() if broker_queue_length else _broker_queue_length()
+    if length is None or length > 0:
+        return 0  # a backlog, or a broker we cannot look into
+    sent = 0
+    for run_id, enqueued_at in overdue:
+        if PipelineRun.objects.filter(id=run_id, status="queued", enqueued_at=enqueued_at).update(
+            enqueued_at=now
+        ):
+            tasks.send(tasks.execute_pipeline_run, [str(run_id)])
+            sent += 1
+    if sent:
+        log.warning("re-sent %s queued run(s) whose broker message was lost", sent)
+    return sent
+
+
+def _broker_queue_length() -> int | None:
+    """Messages waiting in the run queue (Redis); None when it cannot be told."""
+    from django.conf import settings
+
+    from portal.celery import app
+
+    url = str(getattr(settings, "CELERY_BROKER_URL", ""))
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    import redis
+
+    queue = get("HUB_TASK_QUEUE") or app.conf.task_default_queue
+    try:
+        return int(redis.Redis.from_url(url, socket_timeout=5).llen(queue))
+    except redis.RedisError:
+        return None  # broker unreachable: nothing to conclude, send nothing
 
 
 def _retry_lost(run: PipelineRun) -> None:

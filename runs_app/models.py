@@ -93,6 +93,8 @@ class PipelineRun(RunHeader):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns"
     )
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When its message should reach a worker (now + countdown); the reaper re-sends lost ones.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True)
     steps = models.JSONField(default=list, blank=True)
     targets = models.JSONField(default=list, blank=True)

@@ -123,6 +123,7 @@ def new_pipeline_run(
         scheduled_for=scheduled_for,
         schedule_slot=schedule_slot,
         sla_deadline=_sla_deadline(published.definition, anchor),
+        enqueued_at=now + timedelta(seconds=countdown or 0),
     )
     enqueue(run, countdown)
     return run

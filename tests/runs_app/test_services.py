@@ -181,3 +181,28 @@ def test_a_scheduled_run_of_a_pipeline_deleted_from_main_is_skipped(published, r
     run.refresh_from_db()
     assert run.status == "skipped"
     assert run.error_message == "removed from main after it was scheduled"
+
+
+def test_a_queued_run_whose_message_was_lost_is_sent_again_once(
+    published, run_queue, settings, monkeypatch
+):
+    from runs_app import tasks
+
+    # given a queued run whose broker message vanished long ago, and an empty broker queue
+    settings.HUB_REQUEUE_AFTER_SECONDS = 600
+    published.pipeline("load")
+    run = run_trigger(application=APP, pipeline_id="load", params={})
+    old = timezone.now() - timedelta(hours=1)
+    PipelineRun.objects.filter(id=run.id).update(enqueued_at=old)
+    sent = []
+    monkeypatch.setattr(tasks, "send", lambda task, args, countdown=None: sent.append(args))
+
+    # when the reaper looks twice, and once more with a backlog in the broker
+    first = execution.requeue_lost_messages(broker_queue_length=lambda: 0)
+    second = execution.requeue_lost_messages(broker_queue_length=lambda: 0)
+    PipelineRun.objects.filter(id=run.id).update(enqueued_at=old)
+    backlog = execution.requeue_lost_messages(broker_queue_length=lambda: 5)
+
+    # then it was sent again once
+    assert (first, second, backlog) == (1, 0, 0)
+    assert sent == [[str(run.id)]]
