@@ -517,6 +517,7 @@ def _merge(repo, change_request: ChangeRequest, reviewer, approvers, request) ->
             "merge_commit": result.sha,
             "fast_forward": result.fast_forward,
             "approvers": [a.username for a in approvers],
+            "already_merged": result.already_merged,
             "pushed": result.pushed,
             "push_error": result.push_error,
         },

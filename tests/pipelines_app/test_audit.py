@@ -164,3 +164,23 @@ def test_every_step_of_a_change_is_in_the_audit_log(repo, cast, alice, bob, caro
         ("bob", "change_request.reject"),
     ]
     assert {(e.ip, e.user_agent) for e in events} == {("10.0.0.7", "pytest")}
+
+
+def test_permission_changes_in_the_admin_are_audited(client, cast, admin):
+    client.force_login(admin)
+
+    added = client.post(
+        "/admin/pipelines_app/membership/add/",
+        {"user": cast.olga.pk, "application": cast.application.pk, "role": "reviewer"},
+    )
+    membership = Membership.objects.get(user=cast.olga, role="reviewer")
+    deleted = client.post(
+        f"/admin/pipelines_app/membership/{membership.pk}/delete/", {"post": "yes"}
+    )
+
+    assert (added.status_code, deleted.status_code) == (302, 302)
+    events = AuditEvent.objects.filter(action__startswith="membership.").order_by("id")
+    assert [(e.actor_name, e.action, e.details["user"], e.details["role"]) for e in events] == [
+        ("admin", "membership.grant", "olga", "reviewer"),
+        ("admin", "membership.revoke", "olga", "reviewer"),
+    ]

@@ -413,3 +413,34 @@ def test_the_semantic_diff_says_what_changed_in_plain_words(repo, alice, bob):
 
     assert any("append" in line and "overwrite" in line for line in lines), lines
     assert any("mask" in line for line in lines), lines
+
+
+def test_a_database_failure_after_the_merge_is_healed_by_the_next_approval(
+    repo, alice, bob, monkeypatch
+):
+    # given the database write after the git merge fails once
+    from pipelines_app import audit
+
+    cr = propose(alice)
+    record = audit.record
+
+    def failing_once(actor, action, *args, **kwargs):
+        if action == "change_request.merge" and not failing_once.failed:
+            failing_once.failed = True
+            raise RuntimeError("database went away")
+        return record(actor, action, *args, **kwargs)
+
+    failing_once.failed = False
+    monkeypatch.setattr(audit, "record", failing_once)
+
+    # when
+    with pytest.raises(RuntimeError):
+        services.change_request_approve(change_request=cr, reviewer=bob)
+
+    # then the change is still in review (main has it), and approving again records the merge
+    cr.refresh_from_db()
+    assert cr.status == "in_review"
+    assert repo.is_ancestor(cr.head_commit, "main")
+    cr = services.change_request_approve(change_request=cr, reviewer=bob)
+    assert cr.status == "merged"
+    assert AuditEvent.objects.get(action="change_request.merge").details["already_merged"]
