@@ -36,6 +36,9 @@ def entries_for(request):
             url = reverse(entry.url_name)
         except NoReverseMatch:
             continue  # that page is not built yet
-        active = request.path.startswith(url) if url != "/" else request.path == "/"
-        shown.append({"label": entry.label, "url": url, "active": active})
+        shown.append({"label": entry.label, "url": url, "active": False})
+    # The longest matching prefix is the current section: /pipelines/new/ is "New pipeline".
+    matching = [e for e in shown if request.path.startswith(e["url"]) and e["url"] != "/"]
+    if matching:
+        max(matching, key=lambda e: len(e["url"]))["active"] = True
     return shown

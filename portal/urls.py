@@ -19,5 +19,6 @@ urlpatterns = [
     path("", include("runs_app.urls")),
 ]
 
+handler403 = "portal.views.forbidden"
 handler404 = "portal.views.not_found"
 handler500 = "portal.views.server_error"

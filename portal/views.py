@@ -12,6 +12,10 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
+def forbidden(request, exception=None):
+    return render(request, "portal/error.html", {"title": "Not allowed", "code": 403}, status=403)
+
+
 def not_found(request, exception=None):
     return render(
         request, "portal/error.html", {"title": "Page not found", "code": 404}, status=404
