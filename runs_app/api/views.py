@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -40,7 +42,25 @@ def _since(value: str | None):
     return when
 
 
+_LIST_PARAMS = [
+    OpenApiParameter(name, str, description=text)
+    for name, text in (
+        ("application", "only runs of this application"),
+        ("pipeline", "only runs of this pipeline id"),
+        ("job", "only runs of this job id (with kind=job: job runs)"),
+        ("status", "queued|running|succeeded|failed|skipped|cancelled"),
+        ("since", "queued at or after this ISO date or date-time"),
+        ("kind", "pipeline (default) or job"),
+        ("cursor", "the opaque cursor of the previous page's `next`"),
+        ("limit", "page size, 1 to 200 (default 50)"),
+    )
+]
+
+
 class RunListCreate(APIView):
+    @extend_schema(
+        operation_id="runs_list", parameters=_LIST_PARAMS, responses={200: OpenApiTypes.OBJECT}
+    )
     def get(self, request):
         q = request.query_params
         if q.get("status") and q["status"] not in dict(STATUSES):
@@ -70,6 +90,11 @@ class RunListCreate(APIView):
             next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
         return Response({"results": [run_summary(r) for r in page.items], "next": next_url})
 
+    @extend_schema(
+        operation_id="runs_trigger",
+        request=TriggerSerializer,
+        responses={202: OpenApiTypes.OBJECT},
+    )
     def post(self, request):
         body = TriggerSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -104,11 +129,13 @@ class RunListCreate(APIView):
 
 
 class RunDetail(APIView):
+    @extend_schema(operation_id="runs_retrieve", responses={200: OpenApiTypes.OBJECT})
     def get(self, request, run_id):
         return Response(run_detail(_get_run(request, run_id)))
 
 
 class RunCancel(APIView):
+    @extend_schema(operation_id="runs_cancel", request=None, responses={202: OpenApiTypes.OBJECT})
     def post(self, request, run_id):
         run = _get_run(request, run_id, act=True)
         try:
@@ -123,6 +150,9 @@ class RunCancel(APIView):
 
 
 class RunRerun(APIView):
+    @extend_schema(
+        operation_id="runs_rerun", request=RerunSerializer, responses={202: OpenApiTypes.OBJECT}
+    )
     def post(self, request, run_id):
         run = _get_run(request, run_id, act=True)
         body = RerunSerializer(data=request.data)
