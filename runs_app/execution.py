@@ -19,6 +19,7 @@ from runs_app.conf import get
 from runs_app.models import PipelineRun
 from runs_app.runner import get_runner
 from runs_app.services import new_pipeline_run, run_finish, run_finished
+from spark_runner.definition import DefinitionInvalid
 
 log = logging.getLogger(__name__)
 WORKER = f"{socket.gethostname()}:{__import__('os').getpid()}"
@@ -56,6 +57,8 @@ def _execute(run: PipelineRun) -> PipelineRun | None:
             )
         except definitions.DefinitionNotFound as exc:
             return _fail(run, "failed", "definition", str(exc))
+        except DefinitionInvalid as exc:
+            return _fail(run, "failed", "definition", "; ".join(map(str, exc.problems[:5])))
         runner = get_runner()
         with _Watch(run, runner) as watch:
             result = runner.run(run, published, definitions.files(run.config_commit))
