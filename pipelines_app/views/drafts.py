@@ -1,0 +1,258 @@
+"""Drafts in the session, and proposing a finished draft as a change request."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from pipelines_app import forms as f
+from pipelines_app import permissions, services
+from pipelines_app.views.checking import parse_any
+from spark_runner.definition import model as m
+from spark_runner.definition import render as render_xml
+
+ROW_STEPS = ("sources", "transformations", "targets")
+MAX_DRAFTS = 10
+MAX_ROWS = 100
+# ---------------------------------------------------------------- wizard drafts (session)
+
+
+def session_drafts(request) -> dict:
+    return request.session.setdefault("pipeline_drafts", {})
+
+
+def new_draft(request, **values) -> str:
+    drafts = session_drafts(request)
+    while len(drafts) >= MAX_DRAFTS:
+        drafts.pop(next(iter(drafts)))
+    key = secrets.token_urlsafe(6)
+    drafts[key] = {
+        "basics": {"version": "1.0"},
+        "sources": [],
+        "transformations": [],
+        "targets": [],
+        "submit": {},
+        "problems": {},
+        "locked": False,
+        "change_request": None,
+        "original_xml": "",
+        "xml": "",
+        "application": "",
+        "layer": "",
+    } | values
+    request.session.modified = True
+    return key
+
+
+def get_draft(request, key: str) -> dict:
+    draft = session_drafts(request).get(key)
+    if draft is None:
+        raise Http404("This draft is no longer in your session.")
+    return draft
+
+
+def lost_draft(request, url: str):
+    """Where a person lands when their draft is gone (signed out, or more than ten drafts)."""
+    messages.info(request, "That draft is no longer in your session: start again here.")
+    return redirect(url)
+
+
+def open_draft(request, data: bytes, definition, *, xml_mode: bool = False, **common):
+    """A draft on an existing file, opened in the editor that fits it: the wizard for a
+    pipeline, the XML editor for anything unreadable or when asked for."""
+    if definition is None or xml_mode or definition.kind != "pipeline":
+        key = new_draft(request, mode="xml", xml=data.decode("utf-8", "replace"), **common)
+        return redirect(reverse("pipelines:wizard_xml", args=[key]))
+    key = new_draft(request, **draft_from_definition(definition, **common))
+    return redirect(reverse("pipelines:wizard_step", args=[key, "basics"]))
+
+
+def drop_draft(request, key: str) -> None:
+    session_drafts(request).pop(key, None)
+    request.session.modified = True
+
+
+def draft_from_definition(definition, **values) -> dict:
+    """The wizard's raw values for an existing definition; ``values`` name its application."""
+    application = values["application"]
+    xml = render_xml(definition).decode()
+    meta = definition.metadata
+    basics = {
+        "application": application,
+        "layer": definition.layer,
+        "id": definition.id,
+        "version": definition.version,
+        "owner": meta.owner or "",
+        "sla": meta.sla or "",
+        "schedule": meta.schedule or "",
+        "description": meta.description or "",
+    }
+    rows = {}
+    for section in ROW_STEPS:
+        rows[section] = [
+            {"kind": form.kind, "data": form.raw_from_model(obj)}
+            for obj in getattr(definition, section)
+            for form in [f.row_form_for(section, obj)]
+        ]
+    return {
+        "basics": basics,
+        "original_xml": xml,
+        "locked": True,
+        "xml": xml,
+        "application": application,
+        "layer": definition.layer,
+        **rows,
+        **values,
+    }
+
+
+def row_form(section: str, row: dict, index: int) -> f.RowForm:
+    cls = f.ROW_FORMS[section][row["kind"]]
+    prefix = f"r{index}"
+    return cls(data={f"{prefix}-{k}": v for k, v in row["data"].items()}, prefix=prefix)
+
+
+def rows_from_post(post, section: str) -> list[dict]:
+    rows = []
+    for index in range(MAX_ROWS):
+        kind = post.get(f"r{index}-kind")
+        if kind is None:
+            break
+        cls = f.ROW_FORMS[section].get(kind)
+        if cls is None:
+            continue
+        data = {
+            name: post.get(f"r{index}-{name}")
+            for name in cls.base_fields
+            if f"r{index}-{name}" in post
+        }
+        rows.append({"kind": kind, "data": data})
+    return rows
+
+
+def basics_form(request, draft: dict, data=None) -> f.BasicsForm:
+    applications = permissions.applications_for(request.user, "author")
+    chosen = draft["basics"].get("application")
+    if draft["locked"] and chosen and chosen not in applications:
+        applications = [*applications, chosen]
+    return f.BasicsForm(
+        data if data is not None else draft["basics"],
+        initial=draft["basics"],
+        applications=applications,
+        locked=draft["locked"],
+    )
+
+
+def build_pipeline(draft: dict):
+    """(Pipeline, []) from the wizard's values, or (None, issues) naming the step to fix."""
+    issues: list[dict] = []
+    basics = f.BasicsForm(draft["basics"], applications=[draft["basics"].get("application", "")])
+    if not basics.is_valid():
+        for name, errors in basics.errors.items():
+            label = basics.fields[name].label or name if name in basics.fields else ""
+            issues.append({"step": "basics", "index": None, "text": f"{label}: {errors[0]}"})
+    built: dict[str, list] = {}
+    for section in ROW_STEPS:
+        built[section] = []
+        for index, row in enumerate(draft[section]):
+            form = row_form(section, row, index)
+            if form.is_valid():
+                built[section].append(form.to_model())
+                continue
+            for name, errors in form.errors.items():
+                where = form.fields[name].label or name if name in form.fields else ""
+                what = f"{where}: " if where else ""
+                issues.append(
+                    {
+                        "step": section,
+                        "index": index,
+                        "text": f"{form.label} {index + 1}: {what}{errors[0]}",
+                    }
+                )
+    if not draft["sources"]:
+        issues.append(
+            {
+                "step": "sources",
+                "index": None,
+                "text": "Add at least one source: the data this pipeline reads.",
+            }
+        )
+    if not draft["targets"]:
+        issues.append(
+            {
+                "step": "targets",
+                "index": None,
+                "text": "Add at least one target: where the result is written.",
+            }
+        )
+    if issues:
+        return None, issues
+    data = basics.cleaned_data
+    parameters, notifications = (), ()
+    if draft["original_xml"]:
+        original, _ = parse_any(draft["original_xml"].encode())
+        if original is not None:  # the wizard does not edit these: keep them as they were
+            parameters, notifications = original.parameters, original.notifications
+    pipeline = m.Pipeline(
+        id=data["id"],
+        version=data["version"],
+        layer=data["layer"],
+        metadata=m.Metadata(
+            owner=data["owner"],
+            sla=data["sla"] or None,
+            schedule=data["schedule"] or None,
+            description=data["description"] or None,
+        ),
+        parameters=parameters,
+        sources=tuple(built["sources"]),
+        transformations=tuple(built["transformations"]),
+        targets=tuple(built["targets"]),
+        notifications=notifications,
+    )
+    return pipeline, []
+
+
+def propose(
+    request, key: str, draft: dict, *, application, layer, kind, xml: bytes, title, description
+):
+    """Create (or update) the change request; None with an error message when refused."""
+    try:
+        if draft["change_request"]:
+            change = services.change_request_update(
+                change_request=draft["change_request"],
+                author=request.user,
+                xml=xml,
+                title=title,
+                description=description,
+                request=request,
+            )
+        else:
+            change = services.change_request_create(
+                author=request.user,
+                application=application,
+                layer=layer,
+                kind=kind,
+                xml=xml,
+                title=title,
+                description=description,
+                action="edit" if draft["locked"] else "create",
+                definition_id=(draft.get("definition_id") or draft["basics"].get("id"))
+                if draft["locked"]
+                else None,
+                request=request,
+            )
+    except services.ChangeRequestInvalid as invalid:
+        for problem in invalid.problems[:10]:
+            messages.error(request, str(problem))
+        return None
+    except services.ServiceError as refused:
+        messages.error(request, f"{refused.message[:1].upper()}{refused.message[1:]}.")
+        return None
+    drop_draft(request, key)
+    verb = "updated" if draft["change_request"] else "created"
+    messages.success(request, f"Change request #{change.number} {verb}: it now waits for review.")
+    return redirect("pipelines:change_detail", change.number)

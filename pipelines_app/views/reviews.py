@@ -1,0 +1,75 @@
+"""Reviewers' pages and actions: the queue, approve / request changes / reject."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from pipelines_app import forms as f
+from pipelines_app import permissions, selectors, services
+from pipelines_app.governance import change_request_findings
+from pipelines_app.models import Status
+from pipelines_app.views.changes import change_or_404
+from pipelines_app.views.common import page, service_call
+
+REVIEW_ACTIONS = {
+    "approve": (services.change_request_approve, "approved"),
+    "request-changes": (services.change_request_request_changes, "sent back for changes"),
+    "reject": (services.change_request_reject, "rejected"),
+}
+
+
+@page
+@require_POST
+def change_review(request, number: int, decision: str):
+    change = change_or_404(request, number)
+    if decision not in REVIEW_ACTIONS:
+        raise Http404("No such action")
+    if change.author_id == request.user.pk:
+        raise PermissionDenied("Four eyes: you cannot review your own change request.")
+    permissions.require_role(request.user, change.application, "reviewer")
+    form = f.ReviewActionForm(request.POST)
+    data = form.cleaned_data if form.is_valid() else {}
+    call, verb = REVIEW_ACTIONS[decision]
+    kwargs = {
+        "change_request": change,
+        "reviewer": request.user,
+        "comment": data.get("comment", ""),
+    }
+    if decision == "approve":
+        kwargs["override_reason"] = data.get("override_reason", "")
+    elif not kwargs["comment"].strip():
+        messages.error(request, "Say what the author should change: a comment is required.")
+        return redirect("pipelines:change_detail", number)
+    _, error = service_call(request, call, **kwargs)
+    if error:
+        messages.error(request, f"Not {verb}: {error}")
+    else:
+        change.refresh_from_db()
+        done = "merged into main" if change.status == Status.MERGED else verb
+        messages.success(request, f"Change request #{change.number} {done}.")
+    return redirect("pipelines:change_detail", number)
+
+
+# ---------------------------------------------------------------- review queue and audit
+
+
+@page
+def review_queue(request):
+    items = selectors.review_queue(request.user)
+    rows = []
+    repo = services.config_repository() if items else None
+    for item in items:
+        try:
+            flags = len(change_request_findings(repo, item.change_request))
+        except Exception:
+            flags = None
+        rows.append({"item": item, "change": item.change_request, "flags": flags})
+    context = {
+        "rows": rows,
+        "is_reviewer": bool(permissions.applications_for(request.user, "reviewer")),
+    }
+    return render(request, "pipelines_app/review_queue.html", context)

@@ -1,0 +1,118 @@
+"""The expert's way: the XML itself, validated on demand, then proposed."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+
+from config_repo.layout import definition_path
+from pipelines_app import forms as f
+from pipelines_app import permissions
+from pipelines_app.views.checking import check_definition, parse_any
+from pipelines_app.views.common import page, problem_text, respond
+from pipelines_app.views.drafts import get_draft, lost_draft, propose
+from spark_runner.definition import Problem
+from spark_runner.definition import model as m
+
+XML_STARTER = """<jobPipeline id="my_job" version="1.0">
+  <metadata>
+    <owner>my-team</owner>
+    <sla>PT2H</sla>
+    <schedule>0 2 * * *</schedule>
+  </metadata>
+  <pipelines>
+    <pipelineRef id="first_pipeline" onFailure="halt"/>
+    <pipelineRef id="second_pipeline" dependsOn="first_pipeline" onFailure="halt"/>
+  </pipelines>
+</jobPipeline>
+"""
+
+
+def _xml_target(draft: dict, form: f.XmlForm, definition) -> tuple[str, str, str]:
+    """(application, layer, path) of what the XML editor's text defines."""
+    application = form.cleaned_data["application"]
+    layer = definition.layer if isinstance(definition, m.Pipeline) else form.cleaned_data["layer"]
+    return application, layer, definition_path(application, layer, definition.kind, definition.id)
+
+
+def xml_problems(draft: dict, form: f.XmlForm):
+    """(definition, application, layer, path, problems) for the XML editor's text."""
+    data = form.cleaned_data["xml"].encode("utf-8")
+    definition, problems = parse_any(data)
+    if definition is None:
+        return None, "", "", "", problems
+    application, layer, path = _xml_target(draft, form, definition)
+    if draft["locked"] and path != draft.get("path", path):
+        problems = [
+            Problem(
+                path,
+                1,
+                1,
+                "The id, layer or kind changed: this would be another "
+                f"file. Keep it as it was ({draft['path']}), or start a new one.",
+            )
+        ]
+        return definition, application, layer, path, problems
+    return definition, application, layer, path, check_definition(path, data)
+
+
+@page
+def wizard_xml(request, key: str):
+    """The expert's way: the XML itself, validated on demand, then proposed."""
+    try:
+        draft = get_draft(request, key)
+    except Http404:
+        return lost_draft(request, reverse("pipelines:wizard") + "?mode=xml")
+    applications = permissions.applications_for(request.user, "author")
+    if draft["application"] and draft["application"] not in applications:
+        applications = [*applications, draft["application"]]
+    if not applications:
+        return render(request, "pipelines_app/wizard_not_author.html")
+    initial = {
+        "application": draft["application"],
+        "layer": draft["layer"] or "staging",
+        "xml": draft["xml"],
+    }
+    form = f.XmlForm(
+        request.POST or None, initial=initial, applications=applications, locked=draft["locked"]
+    )
+    submit = f.SubmitForm(request.POST or None, initial=draft["submit"] or {})
+    problems, checked = [], False
+    if request.method == "POST" and form.is_valid():
+        draft["xml"] = form.cleaned_data["xml"]
+        draft["application"] = form.cleaned_data["application"]
+        draft["layer"] = form.cleaned_data["layer"]
+        request.session.modified = True
+        definition, application, layer, _path, problems = xml_problems(draft, form)
+        checked = True
+        if request.POST.get("action") == "submit" and not problems and submit.is_valid():
+            response = propose(
+                request,
+                key,
+                draft,
+                application=application,
+                layer=layer,
+                kind=definition.kind,
+                xml=form.cleaned_data["xml"].encode(),
+                title=submit.cleaned_data["title"],
+                description=submit.cleaned_data["description"],
+            )
+            if response is not None:
+                return response
+    context = {
+        "key": key,
+        "form": form,
+        "submit": submit,
+        "checked": checked,
+        "submitted": request.POST.get("action") == "submit",
+        "problems": [problem_text(p) for p in problems],
+        "editing": draft["locked"],
+        "draft": draft,
+    }
+    return respond(
+        request,
+        "pipelines_app/wizard_xml.html",
+        context,
+        fragment="pipelines_app/partials/xml_problems.html",
+    )
