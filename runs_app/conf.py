@@ -40,6 +40,7 @@ _DEFAULTS = {
     "HUB_RUNNER": lambda: env_str("HUB_RUNNER", ""),
     # Queue for run, notification and retry tasks ("" = Celery's default queue).
     "HUB_TASK_QUEUE": lambda: env_str("HUB_TASK_QUEUE", ""),
+    "HUB_METRICS_CACHE_SECONDS": lambda: env_float("HUB_METRICS_CACHE_SECONDS", 15.0),
     "HUB_PORTAL_URL": lambda: env_str("HUB_PORTAL_URL", "http://localhost:8000"),
 }
 
