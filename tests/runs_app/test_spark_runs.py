@@ -1,0 +1,99 @@
+"""End to end with the real engine: a Celery worker process runs pipelines through Spark."""
+
+import csv
+
+import pytest
+
+from runs_app.models import JobRun, PipelineRun
+from runs_app.services import run_trigger
+from tests.runs_app.conftest import APP, Published, wait_for
+
+engine = pytest.importorskip("spark_runner.engine")
+if not hasattr(engine, "run_pipeline"):
+    pytest.skip("spark_runner.engine.run_pipeline is not there yet", allow_module_level=True)
+
+pytestmark = [pytest.mark.spark, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
+
+ROWS = [("3", "Zoë", "fr"), ("1", "Ann", ""), ("2", "Bo", "de"), ("1", "Ann", "")]
+
+
+def _pipeline(id, source="in/customers.csv"):
+    return (
+        f'<pipeline id="{id}" version="1.0" layer="staging">'
+        f'<sources><csv id="customers" path="{source}" header="true"/></sources>'
+        f'<transformations><deduplicate source="customers" keys="id"/>'
+        f'<sort source="customers" orderBy="id"/></transformations>'
+        f'<targets><csv path="out/{id}" mode="overwrite"/></targets></pipeline>'
+    ).encode()
+
+
+def _final(model, id):
+    status = model.objects.filter(id=id).values_list("status", flat=True).first()
+    return status if status in ("succeeded", "failed", "skipped", "cancelled") else None
+
+
+@pytest.fixture
+def spark_worker(celery_workers, worker_env, settings):
+    worker_env["env"]["HUB_RUNNER"] = ""
+    settings.HUB_RUNNER = ""
+    data = settings.HUB_DATA_ROOT / "applications" / APP / "in"
+    data.mkdir(parents=True, exist_ok=True)
+    with open(data / "customers.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "name", "country"])
+        writer.writerows(ROWS)
+    yield celery_workers()
+    worker_env["env"]["HUB_RUNNER"] = "tests.runs_app.fakes.FakeRunner"
+
+
+def _read_output(settings, id):
+    folder = settings.HUB_DATA_ROOT / "applications" / APP / "out" / id
+    rows = []
+    for part in sorted(folder.glob("part-*")):
+        with open(part, encoding="utf-8") as f:
+            rows += [tuple(r) for r in csv.reader(f)][1:]
+    return rows
+
+
+def test_a_job_of_two_spark_pipelines_runs_to_success_with_step_metrics(spark_worker, settings):
+    published = Published(settings.HUB_CONFIG_REPO)
+    published.commit(
+        {
+            f"applications/{APP}/staging/pipelines/s_first.xml": _pipeline("s_first"),
+            f"applications/{APP}/staging/pipelines/s_second.xml": _pipeline("s_second"),
+            f"applications/{APP}/service/jobs/s_job.xml": (
+                b'<jobPipeline id="s_job" version="1.0"><pipelines>'
+                b'<pipelineRef id="s_first"/><pipelineRef id="s_second" dependsOn="s_first"/>'
+                b"</pipelines></jobPipeline>"
+            ),
+        }
+    )
+
+    job = run_trigger(application=APP, job_id="s_job", params={})
+
+    assert wait_for(lambda: _final(JobRun, job.id), timeout=240) == "succeeded"
+    first = PipelineRun.objects.get(job_run=job, pipeline_id="s_first")
+    assert [(s["tag"], s["rows_out"]) for s in first.steps] == [("deduplicate", 3), ("sort", 3)]
+    assert first.targets[0]["rows_written"] == 3
+    assert _read_output(settings, "s_first") == [
+        ("1", "Ann", ""),
+        ("2", "Bo", "de"),
+        ("3", "Zoë", "fr"),
+    ]
+
+
+def test_a_missing_source_fails_the_run_with_a_located_error(spark_worker, settings):
+    Published(settings.HUB_CONFIG_REPO).commit(
+        {
+            f"applications/{APP}/staging/pipelines/s_missing.xml": _pipeline(
+                "s_missing", "in/nope.csv"
+            )
+        }
+    )
+
+    run = run_trigger(application=APP, pipeline_id="s_missing", params={})
+
+    assert wait_for(lambda: _final(PipelineRun, run.id), timeout=240) == "failed"
+    run.refresh_from_db()
+    assert run.error_category == "source_missing"
+    assert "customers" in run.error_where
