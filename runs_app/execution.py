@@ -67,10 +67,10 @@ def _execute(run: PipelineRun) -> PipelineRun | None:
         from spark_runner.engine.errors import condense, redact
 
         message, trace = condense(exc)
-        log.exception("run failed outside the engine")
-        return _fail(
-            run, "failed", "internal", redact(message), redact(trace or traceback.format_exc())
-        )
+        secrets = _secret_values()
+        log.error("run failed outside the engine: %s", redact(message, secrets))
+        trace = redact(trace or traceback.format_exc(), secrets)
+        return _fail(run, "failed", "internal", redact(message, secrets), trace)
 
 
 def _record(run, result, cancelled: bool):
@@ -99,6 +99,13 @@ def _fail(run, status: str, category: str, message: str, trace: str = ""):
     return _finish_with_retries(
         run.id, status=status, error_category=category, error_message=message, error_trace=trace
     )
+
+
+def _secret_values() -> tuple[str, ...]:
+    try:
+        return tuple(getattr(get_runner(), "secret_values", tuple)())
+    except Exception:
+        return ()
 
 
 class _Watch:

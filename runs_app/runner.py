@@ -20,6 +20,11 @@ class SparkRunner:
 
     def __init__(self):
         self._spark = None
+        self._secrets = None
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Secret values handed out during the last run: removed from any error we record."""
+        return self._secrets.resolved_values() if self._secrets else ()
 
     def session(self):
         from spark_runner.engine import EngineSettings, get_session
@@ -32,6 +37,7 @@ class SparkRunner:
         from spark_runner.engine.secrets import SecretResolver
 
         spark = self.session()
+        self._secrets = SecretResolver(getattr(settings, "HUB_SECRETS_FILE", "") or None)
         ctx = RunContext(
             spark=spark,
             application=run.application,
@@ -41,7 +47,7 @@ class SparkRunner:
             params=dict(run.params),
             files=files,
             data_root=str(settings.HUB_DATA_ROOT),
-            secrets=SecretResolver(getattr(settings, "HUB_SECRETS_FILE", "") or None),
+            secrets=self._secrets,
         )
         return run_pipeline(published.definition, ctx)
 

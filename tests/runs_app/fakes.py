@@ -1,6 +1,7 @@
 """A runner that needs no Spark, steered by the pipeline's ``<description>``:
 
 - ``ok`` (or empty): succeeds; ``fail``: fails; ``fail-until:N``: fails before attempt N;
+- ``explode``: raises, with a password in the message;
 - ``sleep:S``: sleeps S seconds first (cancel stops it); combinable: ``sleep:2 fail``.
 It writes ``<data_root>/out/<pipeline>.txt`` (one line) atomically on success, and appends the run
 id to ``<data_root>/out/<pipeline>.starts`` when it starts.
@@ -43,6 +44,8 @@ class FakeRunner:
                     time.sleep(0.05)
             elif name == "fail":
                 fail = True
+            elif name == "explode":
+                raise RuntimeError("cannot reach postgres://etl:hunter2@db/x?password=hunter2")
             elif name == "fail-until":
                 fail = run.attempt < int(value)
         if fail:

@@ -206,3 +206,17 @@ def test_a_queued_run_whose_message_was_lost_is_sent_again_once(
     # then it was sent again once
     assert (first, second, backlog) == (1, 0, 0)
     assert sent == [[str(run.id)]]
+
+
+def test_an_exception_outside_the_engine_fails_the_run_without_leaking_secrets(
+    published, run_queue
+):
+    published.pipeline("load", behaviour="explode")
+    run = run_trigger(application=APP, pipeline_id="load", params={})
+
+    run_queue.drain()
+
+    run.refresh_from_db()
+    assert (run.status, run.error_category) == ("failed", "internal")
+    assert "cannot reach" in run.error_message
+    assert "hunter2" not in run.error_message + run.error_trace
