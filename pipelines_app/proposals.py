@@ -52,6 +52,13 @@ def check_layer(layer) -> str:
     return layer
 
 
+def check_application_name(name) -> str:
+    try:
+        return validate_name(name, "application")
+    except InvalidPath as error:
+        raise BadInput(str(error)) from None
+
+
 def check_kind(kind) -> str:
     if kind not in Kind.values:
         raise BadInput(f"kind {kind!r} is not one of {', '.join(Kind.values)}")

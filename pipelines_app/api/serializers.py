@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from pipelines_app.models import Action, Kind, Status
+from pipelines_app.models import NAME_RE, Action, Kind, Status
 from spark_runner.definition.model import LAYERS
 
 MAX_XML = 1024 * 1024
 
 
+def application_field():
+    return serializers.RegexField(
+        NAME_RE,
+        max_length=63,
+        error_messages={"invalid": "not an application name (lower-case letters, digits, _ and -)"},
+    )
+
+
 class ChangeRequestCreateSerializer(serializers.Serializer):
-    application = serializers.CharField(max_length=63)
+    application = application_field()
     layer = serializers.ChoiceField(choices=LAYERS)
     kind = serializers.ChoiceField(choices=Kind.values, default=Kind.PIPELINE)
     action = serializers.ChoiceField(choices=Action.values, default=Action.CREATE)
@@ -41,7 +49,7 @@ class CommentSerializer(serializers.Serializer):
 
 
 class ValidateSerializer(serializers.Serializer):
-    application = serializers.CharField(max_length=63)
+    application = application_field()
     layer = serializers.ChoiceField(choices=LAYERS)
     kind = serializers.ChoiceField(choices=["pipeline", "job"], default="pipeline")
     xml = serializers.CharField(trim_whitespace=False, max_length=MAX_XML)

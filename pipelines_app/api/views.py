@@ -144,6 +144,7 @@ class PipelineListView(HubAPIView):
     def get(self, request):
         application = request.query_params.get("application") or None
         if application is not None:
+            proposals.check_application_name(application)
             application_for(request.user, application)
         entries = selectors.catalog(
             request.user,

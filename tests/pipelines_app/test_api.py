@@ -255,6 +255,20 @@ def test_validate_answers_valid_or_located_errors(repo, alice, api):
         ("get", "/pipelines/sales/staging/../", None),
         ("get", "/pipelines/sales/..%5C/customer_load/", None),
         ("get", "/pipelines/sales/staging/customer_load/?kind=schema", None),
+        ("get", "/pipelines/?application=../../etc", None),
+        ("get", "/pipelines/..%2F..%2Fetc/staging/x/", None),
+        ("post", "/validate/", {"application": "../x", "layer": "staging", "xml": "<a/>"}),
+        (
+            "post",
+            "/change-requests/",
+            {
+                "application": "../../x",
+                "layer": "staging",
+                "kind": "pipeline",
+                "xml": "<a/>",
+                "title": "x",
+            },
+        ),
         (
             "post",
             "/change-requests/",
@@ -295,7 +309,10 @@ def test_validate_answers_valid_or_located_errors(repo, alice, api):
 def test_traversal_in_ids_or_paths_gives_400(repo, alice, api, method, url, body):
     response = getattr(api(alice), method)(API + url, body, format="json")
 
-    assert response.status_code == 400, response.content[:300]
+    assert response.status_code in (400, 404), response.content[:300]
+    if response.status_code == 404:  # an encoded "/" does not match the URL pattern at all
+        assert "%2F" in url
+        return
     assert response.json()["detail"]
     assert repo.branches() == ["main"]
 
