@@ -138,7 +138,7 @@ def parse_definition(application: str, layer: str, kind: str, data: bytes, hint:
     return definition
 
 
-def _check_schema(data: bytes, path: str) -> None:
+def check_schema(data: bytes, path: str) -> None:
     try:
         parse_schema(data, path)
     except SchemaError as error:
@@ -182,13 +182,13 @@ def build(
         if files.read(path) is not None:
             raise BadInput(f"{path} already exists on main")
         if kind == Kind.SCHEMA:
-            _check_schema(data, path)
+            check_schema(data, path)
         return Proposal(target_id, path, old_path, {old_path: None, path: data})
 
     data = _content(xml)
     if kind == Kind.SCHEMA:
         path = file_path(application, layer, kind, definition_id)
-        _check_schema(data, path)
+        check_schema(data, path)
         target_id = path.rsplit("/schemas/", 1)[1]
     else:
         target_id = parse_definition(application, layer, kind, data, definition_id).id

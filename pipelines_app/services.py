@@ -326,7 +326,9 @@ def _update_content(repo, change_request: ChangeRequest, author, xml) -> None:
         )
     data = proposals._content(xml)
     application = change_request.application.name
-    if change_request.kind != "schema":
+    if change_request.kind == "schema":
+        proposals.check_schema(data, change_request.path)
+    else:
         definition = proposals.parse_definition(
             application,
             change_request.layer,

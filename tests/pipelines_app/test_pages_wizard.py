@@ -149,15 +149,19 @@ def test_the_cron_preview_reads_the_schedule_in_words(client, cast):
     assert "5 fields" in body
 
 
-def test_validation_problems_are_placed_on_the_row_they_concern(client, cast, repo):
+def test_validation_problems_are_placed_on_the_field_they_name(client, cast, repo):
+    # given: step 1 reads a dataset that does not exist
     client.force_login(cast.alice)
     key = fill_wizard(client)
     post(client, key, "transformations", {**STEPS, "r0-source": "customerz"})
+    # when
     body = client.get(f"/pipelines/draft/{key}/review/").content.decode()
+    # then: the review links to the step, and the step shows it under the row's source field
     assert "customerz" in body
     assert f'href="/pipelines/draft/{key}/transformations/"' in body
     rows = client.get(f"/pipelines/draft/{key}/transformations/").content.decode()
-    assert re.search(r'class="problem">[^<]*customerz', rows)
+    field = re.search(r'data-problem="source">.*?</div>\s*</div>', rows, re.S)
+    assert field and 'id="id_r0-source"' in field.group(0) and "customerz" in field.group(0)
 
 
 def test_a_user_who_is_not_an_author_is_told_how_to_become_one(client, cast):

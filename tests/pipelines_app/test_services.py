@@ -444,3 +444,10 @@ def test_a_database_failure_after_the_merge_is_healed_by_the_next_approval(
     cr = services.change_request_approve(change_request=cr, reviewer=bob)
     assert cr.status == "merged"
     assert AuditEvent.objects.get(action="change_request.merge").details["already_merged"]
+
+
+def test_a_schema_update_must_still_be_a_schema(repo, alice):
+    cr = propose(alice, kind="schema", xml=CUSTOMER_SCHEMA, definition_id="region.avsc")
+
+    with pytest.raises(ChangeRequestInvalid, match=r"region\.avsc"):
+        services.change_request_update(change_request=cr, author=alice, xml=b"{not json")
