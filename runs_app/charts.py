@@ -78,7 +78,7 @@ class DayCount:
         return self.succeeded + self.failed + self.other
 
 
-def runs_per_day(days: Sequence[DayCount], width: int = 640, height: int = 200) -> SafeString:
+def runs_per_day(days: Sequence[DayCount], width: int = 1040, height: int = 220) -> SafeString:
     """Stacked bars per day: succeeded at the bottom, failed on top, the rest above."""
     left, bottom, top = 34, 22, 10
     plot_h = height - bottom - top
@@ -154,7 +154,7 @@ class _Placed:
     children: list[str] = field(default_factory=list)
 
 
-NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 168, 48, 56, 16, 8
+NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 168, 48, 56, 18, 14
 
 
 def _levels(nodes: Sequence[GraphNode]) -> dict[str, _Placed]:
@@ -215,23 +215,45 @@ def job_graph(nodes: Sequence[GraphNode]) -> SafeString:
         '<defs><marker id="dag-arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" '
         'markerHeight="7" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#9aa5b5"/></marker></defs>'
     ]
+    boxes = [(p.level, xy(p)[1]) for p in placed.values()]
     for p in placed.values():
-        x2, y2 = xy(p)
+        x2, top2 = xy(p)
         for dep in p.node.depends_on:
-            if dep not in placed:
-                continue
-            x1, y1 = xy(placed[dep])
-            x1, y1, y2m = x1 + NODE_W, y1 + NODE_H / 2, y2 + NODE_H / 2
-            mid = (x1 + x2) / 2
-            body.append(
-                f'<path d="M{x1:.0f},{y1:.0f} C{mid:.0f},{y1:.0f} {mid:.0f},{y2m:.0f} '
-                f'{x2 - 1:.0f},{y2m:.0f}" fill="none" stroke="#9aa5b5" stroke-width="1.5" '
-                f'marker-end="url(#dag-arrow)"/>'
-            )
+            if dep in placed:
+                x1, top1 = xy(placed[dep])
+                span = range(placed[dep].level + 1, p.level)
+                body.append(
+                    _edge(x1 + NODE_W, top1 + NODE_H / 2, x2, top2 + NODE_H / 2, span, boxes)
+                )
     for p in placed.values():
         body.append(_node(p.node, *xy(p)))
     label = "Job graph: " + ", ".join(f"{n.id} {n.state}" for n in nodes)
     return _svg(width, height, label, body, "dag")
+
+
+def _edge(x1, y1, x2, y2, span: range, boxes: list[tuple[int, float]]) -> str:
+    """A curve between neighbouring columns; an edge that skips columns runs along a free lane
+    (its source's row, its target's row, or the gap above or below the nodes) so it never
+    passes behind a node it does not touch."""
+    style = 'fill="none" stroke="#9aa5b5" stroke-width="1.5" marker-end="url(#dag-arrow)"'
+    if not span:
+        mid = (x1 + x2) / 2
+        d = f"M{x1:.0f},{y1:.0f} C{mid:.0f},{y1:.0f} {mid:.0f},{y2:.0f} {x2 - 1:.0f},{y2:.0f}"
+        return f'<path d="{d}" {style}/>'
+    between = [top for level, top in boxes if level in span]
+
+    def free(y: float) -> bool:
+        return all(not (top - 4 <= y <= top + NODE_H + 4) for top in between)
+
+    tops = [top for _, top in boxes]
+    lanes = (y1, y2, min(tops) - GAP_Y / 2, max(tops) + NODE_H + GAP_Y / 2)
+    lane = next((y for y in lanes if free(y)), lanes[-1])
+    a, b, h = x1 + GAP_X / 2, x2 - GAP_X / 2, GAP_X / 2
+    d = (
+        f"M{x1:.0f},{y1:.0f} C{a:.0f},{y1:.0f} {a:.0f},{lane:.0f} {x1 + h:.0f},{lane:.0f} "
+        f"H{x2 - h:.0f} C{b:.0f},{lane:.0f} {b:.0f},{y2:.0f} {x2 - 1:.0f},{y2:.0f}"
+    )
+    return f'<path d="{d}" {style}/>'
 
 
 def _node(node: GraphNode, x: float, y: float) -> str:

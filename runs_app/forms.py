@@ -75,7 +75,7 @@ class RunNowForm(forms.Form):
         choice = next((c for c in choices if c.value == chosen), None)
         bound = data if data.get("submit") else None
         form = cls(bound, initial={"application": application, "definition": chosen})
-        form.application = application
+        form.chosen_application = application
         form.choice = choice
         form.problem = problem
         form.fields["application"].choices = [("", "Choose…")] + [(a, a) for a in applications]
@@ -117,7 +117,7 @@ class RunNowForm(forms.Form):
         if self.choice is None:
             chosen = self.data.get("definition", "").partition(":")[2]
             self.errors.pop("definition", None)
-            missing = f"{chosen} is not published on main for {self.application}. "
+            missing = f"{chosen} is not published on main for {self.chosen_application}. "
             missing = missing if chosen else ""
             self.add_error("definition", missing + "Choose a pipeline or job published on main.")
             return None
@@ -128,7 +128,11 @@ class RunNowForm(forms.Form):
         name = name or {"job_id": self.choice.id}
         try:
             return services.run_trigger(
-                application=self.application, params=params, trigger="manual", user=user, **name
+                application=self.chosen_application,
+                params=params,
+                trigger="manual",
+                user=user,
+                **name,
             )
         except (services.RunRefused, DefinitionNotFound, ConfigRepoError) as refused:
             self.add_error(None, str(refused))

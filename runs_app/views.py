@@ -22,6 +22,8 @@ from runs_app.forms import DefinitionNotFound, RunNowForm, params_from_post
 from runs_app.models import Alert, JobRun
 
 ACTIVE_POLL = "every 2s"
+ALERT_KINDS = {"sla_breach": "SLA breach", "delivery_failed": "delivery failed"}
+ALERT_KINDS |= {"worker_lost": "worker lost", "failure": "failure"}
 
 
 def respond(request, template: str, context: dict, fragments: dict[str, str] | None = None):
@@ -62,6 +64,11 @@ def _decorate(run, now=None):
     return run
 
 
+def _label(alert):
+    alert.kind_label = ALERT_KINDS.get(alert.kind, alert.kind.replace("_", " "))
+    return alert
+
+
 # ---------------------------------------------------------------- run list
 
 
@@ -100,7 +107,7 @@ def _detail_context(request, run) -> dict:
         "run": run,
         "operator": q.is_operator(request.user, run.application),
         "attempts": q.attempts_of(run),
-        "alerts": q.alerts_of(run),
+        "alerts": [_label(a) for a in q.alerts_of(run)],
         "deliveries": q.deliveries_of(run),
         "poll": ACTIVE_POLL,
         "editable_params": {
@@ -191,7 +198,7 @@ def run_new(request):
     applications = q.applications_for(request.user, "operator")
     form = RunNowForm.build(request.GET if request.method == "GET" else request.POST, applications)
     if request.method == "POST":
-        if form.application and form.application not in applications:
+        if form.chosen_application and form.chosen_application not in applications:
             raise PermissionDenied("Only operators of that application can run it.")
         run = form.submit(request.user)
         if run is not None:
@@ -211,7 +218,7 @@ def alerts(request):
     visible = q.visible_applications(request.user)
     show = "all" if request.GET.get("show") == "all" else "open"
     context = {
-        "alerts": list(q.inbox(visible, show)),
+        "alerts": [_label(a) for a in q.inbox(visible, show)],
         "unread": q.unread_count(visible),
         "show": show,
         "operator_apps": set(q.applications_for(request.user, "operator")),
@@ -231,6 +238,7 @@ def alert_acknowledge(request, alert_id: int):
         acknowledged=True, acknowledged_by=request.user, acknowledged_at=timezone.now()
     )
     alert.refresh_from_db()
+    _label(alert)
     if not request.htmx:
         messages.success(request, "Alert acknowledged.")
         return redirect("runs:alerts")

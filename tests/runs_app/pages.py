@@ -12,7 +12,7 @@ COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
 def pipeline_run(application="sales", pipeline_id="customer_load", status="succeeded", **fields):
-    now = timezone.now()
+    queued = fields.pop("queued_at", timezone.now() - timedelta(minutes=5))
     values = {
         "application": application,
         "layer": "staging",
@@ -21,12 +21,12 @@ def pipeline_run(application="sales", pipeline_id="customer_load", status="succe
         "params": {"runDate": "2026-11-26", "region": "eu"},
         "trigger": "manual",
         "status": status,
-        "queued_at": now - timedelta(minutes=5),
+        "queued_at": queued,
     }
     if status != "queued":
-        values["started_at"] = now - timedelta(minutes=4)
+        values["started_at"] = queued + timedelta(minutes=1)
     if status in ("succeeded", "failed", "cancelled"):
-        values["finished_at"] = now - timedelta(minutes=3, seconds=28)
+        values["finished_at"] = queued + timedelta(minutes=1, seconds=32)
     if status == "succeeded":
         values["steps"] = [
             {
