@@ -121,6 +121,8 @@ HUB_SECRETS_FILE = env_str("HUB_SECRETS_FILE", "")
 SPARK_MASTER = env_str("SPARK_MASTER", "local[*]")
 HUB_SPARK_WAREHOUSE = env_str("HUB_SPARK_WAREHOUSE", str(VAR_DIR / "spark-warehouse"))
 HUB_METASTORE_URL = env_str("HUB_METASTORE_URL", "")
+# Column-name patterns that mark personal data for the governance checks (empty: built-in list).
+HUB_PII_PATTERNS = env_list("HUB_PII_PATTERNS", [])
 
 # --- Celery
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
