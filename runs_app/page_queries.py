@@ -184,11 +184,16 @@ def _load(head: list[dict]) -> list:
     return [found[r["id"]] for r in head if r["id"] in found]
 
 
-def filter_choices(visible) -> dict:
-    """Pipeline and job names seen in runs, for the filter's suggestions."""
-    pipelines = _scoped(PipelineRun.objects.all(), visible).values_list("pipeline_id", flat=True)
-    jobs = _scoped(JobRun.objects.all(), visible).values_list("job_id", flat=True)
-    return {"names": sorted(set(pipelines.distinct()[:200]) | set(jobs.distinct()[:200]))}
+def known_names(visible) -> list[str]:
+    """Pipeline and job ids published on main, for the filter's suggestions. Read from the
+    config repository (cached per commit), not from the run table, which may hold millions."""
+    from runs_app import definitions
+
+    try:
+        found = definitions.repository().definitions("main")
+    except Exception:  # suggestions are a convenience: an unreadable repository shows none
+        return []
+    return sorted({d.id for d in found if visible is None or d.application in visible})
 
 
 # ---------------------------------------------------------------- one run

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
@@ -86,7 +87,7 @@ def run_list(request):
         "applications": applications,
         "statuses": q.STATUS_NAMES,
         "ranges": q.RANGES,
-        "names": q.filter_choices(visible)["names"],
+        "names": q.known_names(visible),
         "can_trigger": bool(q.applications_for(request.user, "operator")),
         "poll": ACTIVE_POLL,
     }
@@ -125,7 +126,9 @@ def _detail_context(request, run) -> dict:
                     state=n.state,
                     attempts=n.attempts,
                     depends_on=tuple(n.depends_on),
-                    href=f"/runs/{n.current_run_id}/" if n.current_run_id else None,
+                    href=reverse("runs:run_detail", args=[n.current_run_id])
+                    if n.current_run_id
+                    else None,
                     note=n.note if n.fallback_used else "",
                 )
                 for n in nodes

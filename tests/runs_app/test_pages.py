@@ -214,3 +214,32 @@ def test_the_failure_reason_link_filters_the_run_list_to_those_failures(client, 
     )
     names = [r.pipeline_id for r in response.context["runs"]]
     assert names == ["broken"]
+
+
+def test_the_filter_form_gets_the_table_alone_when_htmx_asks_for_it(client, cast):
+    pipeline_run(status="failed", pipeline_id="orders_load")
+    client.force_login(cast.alice)
+    response = client.get(
+        reverse("runs:run_list"),
+        {"status": "failed"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="run-table",
+    )
+    assert response.text.lstrip().startswith('<div id="run-table">')
+    assert "orders_load" in response.text and "<html" not in response.text
+    assert "HX-Request" in response["Vary"]
+
+
+def test_a_running_job_refreshes_its_live_part_until_it_ends(client, cast):
+    job = job_run(status="running", nodes=[("a", "running", (), 1)])
+    target = {**HTMX, "HTTP_HX_TARGET": "run-live"}
+    response = page(client, cast.alice, reverse("runs:run_detail", args=[job.id]), **target)
+    assert response.text.lstrip().startswith('<div id="run-live"')
+    assert 'hx-trigger="every 2s"' in response.text and "<html" not in response.text
+    type(job).objects.filter(id=job.id).update(status="succeeded")
+    assert "hx-trigger" not in client.get(reverse("runs:run_detail", args=[job.id]), **target).text
+
+
+def test_an_empty_list_says_how_to_get_a_first_run(client, cast):
+    text = page(client, cast.olga, reverse("runs:run_list")).text
+    assert "No runs yet." in text and "wait for its schedule" in text and "Run now" in text
