@@ -1,11 +1,12 @@
-"""Value-level cryptography for masking, keyed by a secret that never leaves this module's callers.
+"""Value-level cryptography for masking: key derivation, and Python twins of the Spark expressions.
 
 Each purpose has its own key, derived from the secret with HKDF-SHA-256 and a purpose string, so a
 token key cannot open the vault and a hash key cannot decrypt. Values are UTF-8 text; everything
-returned is text as well.
+returned is text as well. The mask step runs the same algorithms as Spark built-ins
+(``masking.columns``); these functions decrypt its output and serve ops and tests.
 
 - ``hash``: hex HMAC-SHA-256.
-- ``tokenize``: ``tok_`` + lower-case base32 (no padding) of HMAC-SHA-256: deterministic per key.
+- ``tokenize``: ``tok_`` + hex HMAC-SHA-256 under the token key: deterministic per key.
 - vault entries and ``encrypt``: AES-256-GCM, a random 96-bit nonce per value, text
   ``base64(nonce || ciphertext || tag)``. A vault entry is bound to its token (associated data), so
   an entry moved to another token does not open.
@@ -65,8 +66,7 @@ def hmac_hex(key: bytes, value: str) -> str:
 
 
 def token_for(key: bytes, value: str) -> str:
-    digest = hmac.new(key, value.encode("utf-8"), hashlib.sha256).digest()
-    return TOKEN_PREFIX + base64.b32encode(digest).decode("ascii").rstrip("=").lower()
+    return TOKEN_PREFIX + hmac_hex(key, value)
 
 
 def seal(key: bytes, value: str, associated: bytes | None = None) -> str:

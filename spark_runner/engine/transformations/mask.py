@@ -2,13 +2,16 @@
 
 - ``redact``: the text ``***REDACTED***``.
 - ``hash``: hex HMAC-SHA-256 keyed by the secret (not a bare hash: guessable values stay unguessed).
-- ``tokenize``: ``tok_...``, the same token for the same value and key, so joins and counts still
-  work. The originals go to the run's token vault, encrypted; only ``detokenize`` gives them back.
-- ``encrypt``: AES-256-GCM with a random nonce per value (``decrypt_value`` reverses it).
+- ``tokenize``: ``tok_`` + hex HMAC-SHA-256 under the token key: the same token for the same value
+  and key, so joins and counts still work. Each distinct original goes to the run's token vault,
+  AES-GCM-encrypted under the vault key and bound to its token; only ``detokenize`` gives it back.
+- ``encrypt``: AES-256-GCM with a random nonce per value, ``base64(nonce || ciphertext || tag)``
+  (``masking.crypto.decrypt_value`` reverses it).
 
 Nulls stay null. A masked column becomes a string column holding the masked form of the value's
-text (``cast`` to string). Keys come from the ``secretRef`` secret through HKDF, one per purpose; no
-key or secret appears in the plan, an error or a result (the UDFs carry them in their closures).
+text (``cast`` to string). Keys come from the ``secretRef`` secret through HKDF, one per purpose
+(``masking.crypto``); they reach Spark as columns of a broadcast row, never as literals, so no key
+or secret appears in a plan, an error or a result (``masking.columns``).
 """
 
 from __future__ import annotations
@@ -21,15 +24,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
 from spark_runner.definition.model import Mask
-from spark_runner.engine.masking.crypto import (
-    MIN_SECRET_BYTES,
-    REDACTED,
-    derive_key,
-    hmac_hex,
-    seal,
-    seal_for_vault,
-    token_for,
-)
+from spark_runner.engine.masking.columns import aes_gcm_base64, hmac_sha256_hex, with_keys
+from spark_runner.engine.masking.crypto import MIN_SECRET_BYTES, REDACTED, TOKEN_PREFIX, derive_key
 from spark_runner.engine.registry import StepContext, StepError, transformation
 from spark_runner.engine.secrets import SecretMissing
 from spark_runner.engine.transformations._columns import col, dataset, resolve
@@ -44,22 +40,27 @@ def apply(step: Mask, datasets: Mapping[str, DataFrame], ctx: StepContext) -> Da
     if step.strategy not in STRATEGIES:
         raise StepError(TAG, f'strategy "{step.strategy}" is not one of {", ".join(STRATEGIES)}')
     columns = resolve(TAG, df, step.source, step.columns)
+    keyed = df
+    mask: Callable[[Column], Column]
     if step.strategy == "redact":
         mask = _redact
     else:
         secret = _secret(step, ctx)
         if step.strategy == "hash":
-            mask = _keyed_udf("hmac_sha256", hmac_hex, derive_key(secret, "hash"))
+            keyed = with_keys(df, hmac_key=derive_key(secret, "hash"))
+            mask = hmac_sha256_hex
         elif step.strategy == "encrypt":
-            key = derive_key(secret, "encrypt")
-            mask = _keyed_udf("aes_gcm", seal, key, deterministic=False)
+            keyed = with_keys(df, aes_key=derive_key(secret, "encrypt"))
+            mask = aes_gcm_base64
         else:
             if ctx.vault is None:
                 raise StepError(TAG, "tokenize needs a token vault, and this run has none")
-            mask = _keyed_udf("tokenize", token_for, derive_key(secret, "token"))
-            ctx.vault.record(_vault_entries(df, columns, mask, derive_key(secret, "vault")))
+            token_key = derive_key(secret, "token")
+            keyed = with_keys(df, hmac_key=token_key)
+            mask = _tokenize
+            ctx.vault.record(_vault_entries(df, columns, token_key, derive_key(secret, "vault")))
     masked = set(columns)
-    return df.select(*[mask(col(c)).alias(c) if c in masked else col(c) for c in df.columns])
+    return keyed.select(*[mask(col(c)).alias(c) if c in masked else col(c) for c in df.columns])
 
 
 def _secret(step: Mask, ctx: StepContext) -> bytes:
@@ -82,36 +83,21 @@ def _redact(column: Column) -> Column:
     return F.when(column.isNull(), F.lit(None).cast(StringType())).otherwise(F.lit(REDACTED))
 
 
-def _keyed_udf(
-    name: str, function: Callable[[bytes, str], str], key: bytes, *, deterministic: bool = True
-) -> Callable[[Column], Column]:
-    # A plain Python UDF: measured faster here than a pandas_udf (see docs in the report), and
-    # the key travels in the closure rather than as a literal in the query plan.
-    def masked(value: str | None) -> str | None:
-        return None if value is None else function(key, value)
-
-    masked.__name__ = name
-    udf = F.udf(masked, StringType(), useArrow=False)
-    if not deterministic:
-        udf = udf.asNondeterministic()
-    return lambda column: udf(column.cast(StringType()))
+def _tokenize(column: Column) -> Column:
+    return F.concat(F.lit(TOKEN_PREFIX), hmac_sha256_hex(column))
 
 
 def _vault_entries(
-    df: DataFrame, columns: list[str], tokenize: Callable[[Column], Column], vault_key: bytes
+    df: DataFrame, columns: list[str], token_key: bytes, vault_key: bytes
 ) -> DataFrame:
-    def sealed(token: str, value: str) -> str:
-        return seal_for_vault(vault_key, token, value)
-
-    sealed.__name__ = "vault_seal"
-    seal_udf = F.udf(sealed, StringType(), useArrow=False).asNondeterministic()
     values = reduce(
         DataFrame.unionByName,
         [df.select(col(c).cast(StringType()).alias("value")) for c in columns],
     )
-    return (
-        values.where(F.col("value").isNotNull())
-        .distinct()
-        .withColumn("token", tokenize(F.col("value")))
-        .select(F.col("token"), seal_udf(F.col("token"), F.col("value")).alias("ciphertext"))
+    distinct = values.where(F.col("value").isNotNull()).distinct()
+    tokens = with_keys(distinct, hmac_key=token_key).select(
+        F.col("value"), _tokenize(F.col("value")).alias("token")
+    )
+    return with_keys(tokens, aes_key=vault_key).select(
+        F.col("token"), aes_gcm_base64(F.col("value"), F.col("token")).alias("ciphertext")
     )
