@@ -23,6 +23,7 @@ from runs_app.forms import DefinitionNotFound, RunNowForm, params_from_post
 from runs_app.models import Alert, JobRun
 
 ACTIVE_POLL = "every 2s"
+PORTAL_SET = ("runId", "application", "pipelineId")
 ALERT_KINDS = {"sla_breach": "SLA breach", "delivery_failed": "delivery failed"}
 ALERT_KINDS |= {"worker_lost": "worker lost", "failure": "failure"}
 
@@ -111,9 +112,8 @@ def _detail_context(request, run) -> dict:
         "alerts": [_label(a) for a in q.alerts_of(run)],
         "deliveries": q.deliveries_of(run),
         "poll": ACTIVE_POLL,
-        "editable_params": {
-            k: v for k, v in run.params.items() if k not in ("runId", "application", "pipelineId")
-        },
+        # runId, application and pipelineId repeat the header: only what the run was given
+        "shown_params": {k: v for k, v in run.params.items() if k not in PORTAL_SET},
     }
     if run.is_job:
         nodes = list(run.nodes.select_related("current_run"))
