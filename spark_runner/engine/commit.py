@@ -1,0 +1,318 @@
+"""All-or-nothing outputs: every target is staged first, then committed by a quick swap.
+
+* CSV export: written to ``.<name>.hub-tmp-<run>`` beside the destination, then moved into place;
+  overwrite keeps the old folder (``.<name>.hub-old-<run>``) until the new one is in place.
+  append moves the new part files (named after the run, so a re-run replaces its own files).
+* Hive, not partitioned, overwrite/merge: the new content is written to a new folder
+  ``<table root>/v-<run>`` and the table is pointed at it (``ALTER TABLE .. SET LOCATION``, one
+  metastore update); the previous folder is deleted afterwards.
+* Hive partitioned (any mode) and append: the rows are staged as parquet, then one
+  ``INSERT [OVERWRITE]`` with dynamic partition overwrite, whose files appear only at job commit;
+  overwrite replaces exactly the partitions the run wrote.
+* Database (PostgreSQL): a staging table, then one transaction (see connectors/jdbc.py).
+
+A failure before the commit phase leaves every previous output as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+
+from pyspark.sql import DataFrame, Observation
+from pyspark.sql import functions as F
+
+from spark_runner.definition.model import CsvTarget, DatabaseTarget, HiveTarget
+from spark_runner.engine.connectors import hive
+from spark_runner.engine.connectors.csv import export_path, writer_options
+from spark_runner.engine.connectors.jdbc import JdbcTargetWriter
+from spark_runner.engine.errors import EngineError
+from spark_runner.engine.fs import FS, name, parent
+
+
+def _tag(run_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", run_id)[:40] or uuid.uuid4().hex[:8]
+
+
+def _observed(df: DataFrame) -> tuple[DataFrame, Observation]:
+    obs = Observation()
+    return df.observe(obs, F.count(F.lit(1)).alias("rows")), obs
+
+
+def _rows(obs: Observation | None) -> int | None:
+    if obs is None or obs._jo is None:
+        return None
+    try:
+        if not obs._jo.future().isCompleted():
+            return None
+        return int(obs.get["rows"])
+    except Exception:
+        return None
+
+
+class Output:
+    kind = ""
+    name = ""
+    rows_written: int | None = None
+
+    def stage(self) -> None:  # the expensive part; touches nothing visible
+        raise NotImplementedError
+
+    def commit(self) -> None:  # quick swap into place
+        raise NotImplementedError
+
+    def abort(self) -> None:  # drop what stage left
+        pass
+
+
+class CsvOutput(Output):
+    kind = "csv"
+
+    def __init__(self, spark, df: DataFrame, target: CsvTarget, path: str, run_id: str):
+        self.spark, self.df, self.target = spark, df, target
+        self.fs = FS(spark)
+        self.path = path.rstrip("/")
+        self.name = self.path
+        tag = _tag(run_id)
+        self.tag = tag
+        self.tmp = f"{parent(self.path)}/.{name(self.path)}.hub-tmp-{tag}"
+        self.old = f"{parent(self.path)}/.{name(self.path)}.hub-old-{tag}"
+        self.skip = False
+        self._obs = None
+
+    def stage(self) -> None:
+        recover(self.fs, self.path)
+        mode = self.target.mode
+        if self.fs.exists(self.path):
+            if mode == "error":
+                raise EngineError("target", f"{self.path} exists and mode is error")
+            if mode == "ignore":
+                self.skip = True
+                self.rows_written = 0
+                return
+        try:
+            self.fs.mkdirs(parent(self.path))
+        except Exception as exc:
+            raise EngineError("permission", f"cannot create {parent(self.path)}: {exc}") from None
+        self.fs.delete(self.tmp)
+        df, self._obs = _observed(self.df)
+        df.write.options(**writer_options(self.target)).mode("overwrite").csv(self.tmp)
+        self.rows_written = _rows(self._obs)
+
+    def commit(self) -> None:
+        if self.skip:
+            return
+        if self.target.mode == "append" and self.fs.exists(self.path):
+            for old in self.fs.list(self.path):
+                if name(old).startswith(f"part-{self.tag}-"):
+                    self.fs.delete(old)
+            for i, part in enumerate(sorted(self.fs.list(self.tmp))):
+                base = name(part)
+                if base.startswith(("_", ".")):
+                    continue
+                ext = base[base.index(".") :] if "." in base else ""
+                self.fs.rename(part, f"{self.path}/part-{self.tag}-{i:05d}{ext}")
+            self.fs.delete(self.tmp)
+            return
+        if self.fs.exists(self.path):
+            self.fs.rename(self.path, self.old)
+            self.fs.rename(self.tmp, self.path)
+            self.fs.delete(self.old)
+        else:
+            self.fs.rename(self.tmp, self.path)
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self.fs.delete(self.tmp)
+
+
+def recover(fs: FS, path: str) -> None:
+    """A run killed between the two renames of an overwrite left the old folder aside: put it
+    back (before anything else touches the destination)."""
+    if fs.exists(path):
+        return
+    prefix = f".{name(path)}.hub-old-"
+    for candidate in fs.list(parent(path)):
+        if name(candidate).startswith(prefix):
+            fs.rename(candidate, path)
+            return
+
+
+class RejectsOutput(Output):
+    kind = "rejects"
+
+    def __init__(self, spark, df: DataFrame, path: str):
+        self.spark, self.df, self.path, self.name = spark, df, path, path
+        self.fs = FS(spark)
+        self.tmp = f"{parent(path)}/.{name(path)}.hub-tmp"
+
+    def stage(self) -> None:
+        self.fs.delete(self.tmp)
+        self.df.write.mode("overwrite").text(self.tmp)
+
+    def commit(self) -> None:
+        self.fs.delete(self.path)
+        self.fs.rename(self.tmp, self.path)
+
+    def abort(self) -> None:
+        self.fs.delete(self.tmp)
+
+
+class HiveOutput(Output):
+    kind = "hive"
+
+    def __init__(self, spark, df: DataFrame, target: HiveTarget, run_id: str, warehouse: str):
+        if target.format == "delta":
+            raise EngineError(
+                "target",
+                f"hive {target.table}: format delta is not installed here; use parquet or orc",
+            )
+        self.spark, self.df, self.target = spark, df, target
+        self.db, self.table = hive.split_table(target.table)
+        self.full = f"`{self.db}`.`{self.table}`"
+        self.name = f"{self.db}.{self.table}"
+        self.fs = FS(spark)
+        self.tag = _tag(run_id)
+        self.warehouse = warehouse.rstrip("/")
+        self.staging = f"{self.warehouse}/_hub_staging/{self.tag}/{self.db}.{self.table}"
+        self.exists = False
+        self.partitions: list[str] = list(target.partition_by)
+        self.version_dir: str | None = None
+        self._obs = None
+        self._merge_obs = None
+
+    def _root(self) -> str:
+        return f"{self.warehouse}/{self.db}.db/{self.table}"
+
+    def stage(self) -> None:
+        spark, target = self.spark, self.target
+        self.exists = hive.table_exists(spark, self.db, self.table)
+        df = self.df
+        missing = [c for c in self.partitions if c not in df.columns]
+        if missing:
+            raise EngineError(
+                "schema_mismatch", f"partitionBy column(s) {', '.join(missing)} not in the data"
+            )
+        if self.exists:
+            self.partitions = hive.partition_columns(spark, self.db, self.table)
+            columns = [c for c, _ in hive.table_columns(spark, self.db, self.table)]
+            have = {c.lower(): c for c in df.columns}
+            lacking = [c for c in columns if c.lower() not in have]
+            extra = [c for c in df.columns if c.lower() not in {x.lower() for x in columns}]
+            if lacking or extra:
+                raise EngineError(
+                    "schema_mismatch",
+                    f"the data does not fit table {self.name}: "
+                    + (f"missing {', '.join(lacking)}" if lacking else "")
+                    + ("; " if lacking and extra else "")
+                    + (f"unexpected {', '.join(extra)}" if extra else ""),
+                )
+            types = dict(hive.table_columns(spark, self.db, self.table))
+            df = df.select(
+                *[F.col(f"`{have[c.lower()]}`").cast(types[c]).alias(c) for c in columns]
+            )
+        else:
+            ordered = [c for c in df.columns if c not in self.partitions] + self.partitions
+            df = df.select(*[F.col(f"`{c}`") for c in ordered])
+        if target.mode == "merge":
+            df = self._merged(df)
+        df, self._obs = _observed(df)
+        if not self.partitions and (target.mode != "append" or not self.exists):
+            # A whole new version of the table, swapped in at commit.
+            self.version_dir = f"{self._root()}/v-{self.tag}"
+            self.fs.delete(self.version_dir)
+            df.write.format(target.format).mode("overwrite").save(self.version_dir)
+        else:
+            self.fs.delete(self.staging)
+            df.write.mode("overwrite").parquet(self.staging)
+        # merge: the rows the run brought (inserted or updated), not the table's size.
+        self.rows_written = _rows(self._merge_obs if target.mode == "merge" else self._obs)
+
+    def _merged(self, df: DataFrame) -> DataFrame:
+        keys = list(self.target.keys)
+        missing = [k for k in keys if k not in df.columns]
+        if missing:
+            raise EngineError("schema_mismatch", f"merge key(s) {', '.join(missing)} not in data")
+        new, obs = _observed(df)
+        self._merge_obs = obs
+        if not self.exists:
+            return new
+        existing = self.spark.table(self.full)
+        if self.partitions:
+            touched = new.select(*self.partitions).distinct()
+            existing = existing.join(touched, on=self.partitions, how="left_semi")
+        kept = existing.join(new.select(*keys).distinct(), on=keys, how="left_anti")
+        return kept.unionByName(new)
+
+    def commit(self) -> None:
+        spark = self.spark
+        spark.sql(f"CREATE DATABASE IF NOT EXISTS `{self.db}`")
+        fmt = self.target.format
+        if self.version_dir is not None:
+            if not self.exists:
+                schema = spark.read.format(fmt).load(self.version_dir).schema
+                spark.catalog.createTable(
+                    self.name, path=self.version_dir, source=fmt, schema=schema
+                )
+            else:
+                old = hive.table_location(spark, self.db, self.table)
+                spark.sql(
+                    f"ALTER TABLE {self.full} SET LOCATION {hive.sql_string(self.version_dir)}"
+                )
+                spark.sql(f"REFRESH TABLE {self.full}")
+                if self.fs.qualify(old) != self.fs.qualify(self.version_dir) and old.startswith(
+                    self.fs.qualify(self._root())
+                ):
+                    self.fs.delete(old)
+            return
+        staged = spark.read.parquet(self.staging)
+        if not self.exists:
+            (
+                staged.limit(0)
+                .write.format(fmt)
+                .partitionBy(*self.partitions)
+                .option("path", self._root() if self.partitions else f"{self._root()}/v-base")
+                .saveAsTable(self.name)
+            )
+        view = f"hub_staged_{uuid.uuid4().hex[:12]}"
+        staged.createOrReplaceTempView(view)
+        try:
+            verb = "INSERT INTO" if self.target.mode == "append" else "INSERT OVERWRITE TABLE"
+            if self.partitions:
+                parts = ", ".join(f"`{c}`" for c in self.partitions)
+                spark.sql(f"{verb} {self.full} PARTITION ({parts}) SELECT * FROM {view}")
+            else:
+                spark.sql(f"{verb} {self.full} SELECT * FROM {view}")
+        finally:
+            spark.catalog.dropTempView(view)
+        self.fs.delete(self.staging)
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self.fs.delete(self.staging)
+            if self.version_dir is not None:
+                self.fs.delete(self.version_dir)
+
+
+class DatabaseOutput(Output):
+    kind = "database"
+
+    def __init__(self, spark, df: DataFrame, target: DatabaseTarget, run_id: str, secrets):
+        self.df, self.target = df, target
+        self.name = f"{target.id} {target.table}"
+        self.writer = JdbcTargetWriter(spark, target, run_id, secrets)
+        self.columns = list(df.columns)
+
+    def stage(self) -> None:
+        self.writer.stage(self.df)
+
+    def commit(self) -> None:
+        self.rows_written = self.writer.commit(self.columns)
+
+    def abort(self) -> None:
+        self.writer.abort()
+
+
+def csv_destination(ctx, target: CsvTarget) -> str:
+    return ctx.resolve_path(export_path(target.path, ctx.run_date))

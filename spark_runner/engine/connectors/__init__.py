@@ -1,0 +1,1 @@
+"""Sources and targets: CSV files, JDBC databases, Hive tables."""

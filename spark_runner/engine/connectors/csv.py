@@ -1,0 +1,128 @@
+"""CSV: reading sources (schema enforced, bad rows counted) and writing exports atomically."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from pyspark.sql import DataFrame, Observation
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from spark_runner.definition.model import CsvSource, CsvTarget
+from spark_runner.engine.errors import EngineError
+from spark_runner.engine.fs import FS, name, parent
+
+CORRUPT = "_corrupt_record"
+
+
+@dataclass
+class CsvRead:
+    """A CSV source as read: the DataFrame the steps see, and how to count the bad rows."""
+
+    df: DataFrame
+    path: str
+    bad_rows: Observation | None = None  # filled when the data is first read
+    rejects: DataFrame | None = None  # the raw bad lines, when on_invalid_rows="reject"
+    first_bad: object = field(default=None, repr=False)  # callable -> str | None
+
+
+def reader_options(source: CsvSource) -> dict[str, str]:
+    return {
+        "header": "true" if source.header else "false",
+        "sep": source.delimiter,
+        "encoding": "UTF-8",
+        "multiLine": "false",
+    }
+
+
+def read_csv(spark, source: CsvSource, path: str, schema: T.StructType | None) -> CsvRead:
+    """Reads ``path`` (wildcards, .gz and .bz2 alike). Without a schema every column is a
+    string (or inferred, with ``inferSchema``). With one, rows that do not fit are flagged."""
+    fs = FS(spark)
+    if not fs.glob(path):
+        where = parent(path) if not fs.exists(parent(path)) else path
+        raise EngineError("source_missing", f"no file matches {path} (looked in {where})")
+    options = reader_options(source)
+    reader = spark.read.options(**options)
+    if schema is None:
+        df = reader.option("inferSchema", "true" if source.infer_schema else "false").csv(path)
+        return CsvRead(df=df, path=path)
+    check_header(spark, source, path, schema)
+    with_corrupt = T.StructType([*schema.fields, T.StructField(CORRUPT, T.StringType(), True)])
+    raw = (
+        reader.schema(with_corrupt)
+        .option("mode", "PERMISSIVE")
+        .option("columnNameOfCorruptRecord", CORRUPT)
+        .csv(path)
+    )
+    bad = Observation()
+    if source.on_invalid_rows == "reject":
+        # One parse feeds both the good rows and the rejects.
+        raw = raw.persist()
+    # Naming a data column keeps the parser from being asked for the corrupt column alone
+    # (which Spark refuses) when a count is all that is needed downstream.
+    first = F.col(f"`{schema.fields[0].name}`") if schema.fields else F.lit(1)
+    observed = raw.observe(
+        bad, F.count(F.col(CORRUPT)).alias("bad"), F.count(first).alias("first_filled")
+    )
+    good = observed.filter(F.col(CORRUPT).isNull()).drop(CORRUPT)
+    rejects = None
+    if source.on_invalid_rows == "reject":
+        rejects = raw.filter(F.col(CORRUPT).isNotNull()).select(F.col(CORRUPT).alias("line"))
+
+    def first_bad() -> str | None:
+        probe = (
+            reader.schema(with_corrupt)
+            .option("mode", "PERMISSIVE")
+            .option("columnNameOfCorruptRecord", CORRUPT)
+            .csv(path)
+            .select(F.col(CORRUPT), F.input_file_name().alias("file"))
+            .filter(F.col(CORRUPT).isNotNull())
+            .first()
+        )
+        if probe is None:
+            return None
+        line = probe[CORRUPT]
+        if len(line) > 120:
+            line = line[:117] + "..."
+        return f"{line!r} in {name(probe['file'])}"
+
+    return CsvRead(df=good, path=path, bad_rows=bad, rejects=rejects, first_bad=first_bad)
+
+
+def check_header(spark, source: CsvSource, path: str, schema: T.StructType) -> None:
+    """The header's column names must be the schema's (same order, case-insensitive)."""
+    if not source.header:
+        return
+    first = spark.read.text(path).limit(1).collect()
+    if not first:
+        return
+    names = [c.strip().strip('"') for c in first[0][0].split(source.delimiter)]
+    wanted = [f.name for f in schema.fields]
+    if [n.lower() for n in names] != [w.lower() for w in wanted]:
+        raise EngineError(
+            "schema_mismatch",
+            f"the header of {path} ({', '.join(names)}) does not match the schema "
+            f"({', '.join(wanted)})",
+        )
+
+
+def export_path(path: str, run_date: date) -> str:
+    """``%Y``, ``%m``, ``%d`` filled from the run date; nothing else is interpreted."""
+    return re.sub(
+        r"%([Ymd])",
+        lambda m: {"Y": f"{run_date:%Y}", "m": f"{run_date:%m}", "d": f"{run_date:%d}"}[m[1]],
+        path,
+    )
+
+
+def writer_options(target: CsvTarget) -> dict[str, str]:
+    return {
+        "header": "true" if target.header else "false",
+        "sep": target.delimiter,
+        "compression": "none" if target.compression == "none" else target.compression,
+        "encoding": "UTF-8",
+        "escape": '"',
+    }

@@ -1,0 +1,295 @@
+"""JDBC: database sources (parameters bound as values) and all-or-nothing table writes.
+
+Parameters. ``:name`` in ``<sql>`` is replaced by the value as a SQL literal quoted by the
+database driver's own escaping (psycopg's ``sql.Literal`` for PostgreSQL: ``'it''s'``, ``E'..'``
+for backslashes), never pasted as raw text. The scanner skips string literals, quoted
+identifiers, comments and ``::`` casts. Other databases: standard quoting, and a value holding a
+backslash or a NUL is refused (their escaping rules differ).
+
+Writes (PostgreSQL): rows go to a staging table first (Spark's JDBC writer, ``writeBatchSize``
+rows per batch); the commit then moves them into the target in one transaction (psycopg):
+append = INSERT, overwrite = DELETE + INSERT, truncateInsert = TRUNCATE + INSERT, merge =
+INSERT .. ON CONFLICT (keys) DO UPDATE. The staging table is dropped in that transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from spark_runner.engine.errors import EngineError
+
+DRIVERS = {
+    "postgresql": "org.postgresql.Driver",
+    "mysql": "com.mysql.cj.jdbc.Driver",
+    "mariadb": "org.mariadb.jdbc.Driver",
+    "sqlserver": "com.microsoft.sqlserver.jdbc.SQLServerDriver",
+    "oracle": "oracle.jdbc.OracleDriver",
+    "db2": "com.ibm.db2.jcc.DB2Driver",
+    "h2": "org.h2.Driver",
+    "derby": "org.apache.derby.jdbc.EmbeddedDriver",
+}
+ISOLATION_SQL = {
+    "READ_COMMITTED": "READ COMMITTED",
+    "READ_UNCOMMITTED": "READ UNCOMMITTED",
+    "REPEATABLE_READ": "REPEATABLE READ",
+    "SERIALIZABLE": "SERIALIZABLE",
+}
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+
+
+def vendor(url: str) -> str:
+    match = re.match(r"jdbc:([a-z0-9]+):", url or "")
+    if not match:
+        raise EngineError("connection", "jdbcUrl must start with jdbc:<database>:")
+    return match.group(1)
+
+
+def driver_class(url: str) -> str:
+    kind = vendor(url)
+    if kind not in DRIVERS:
+        raise EngineError("connection", f"no JDBC driver known for jdbc:{kind}: URLs")
+    return DRIVERS[kind]
+
+
+def credentials(secrets, ref: str | None) -> tuple[str | None, str | None]:
+    """``userSecretRef`` -> (user, password) from a ``user:password`` secret."""
+    if not ref:
+        return None, None
+    try:
+        value = secrets.get(ref)
+    except LookupError as exc:
+        raise EngineError("connection", str(exc)) from None
+    user, colon, password = value.partition(":")
+    if not colon:
+        raise EngineError("connection", f'secret "{ref}" must hold user:password')
+    return user, password
+
+
+def bind_parameters(sql: str, params: Mapping[str, str], url: str) -> str:
+    """Replaces each ``:name`` outside literals/comments by the quoted value of ``params[name]``."""
+    out = []
+    i, n = 0, len(sql)
+    quote = _quoter(url)
+    while i < n:
+        c = sql[i]
+        if c in ("'", '"'):
+            j = i + 1
+            while j < n:
+                if sql[j] == c:
+                    if j + 1 < n and sql[j + 1] == c:
+                        j += 2
+                        continue
+                    break
+                j += 1
+            out.append(sql[i : j + 1])
+            i = j + 1
+        elif sql.startswith("--", i):
+            j = sql.find("\n", i)
+            j = n if j < 0 else j
+            out.append(sql[i:j])
+            i = j
+        elif sql.startswith("/*", i):
+            j = sql.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            out.append(sql[i:j])
+            i = j
+        elif sql.startswith("::", i):
+            out.append("::")
+            i += 2
+        elif c == ":" and i + 1 < n and (sql[i + 1].isalpha() or sql[i + 1] == "_"):
+            match = _IDENT.match(sql, i + 1)
+            param = match.group(0)
+            if param not in params:
+                raise EngineError("definition", f"<sql> uses :{param}, which has no value")
+            out.append(quote(str(params[param])))
+            i = match.end()
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _quoter(url: str):
+    if vendor(url) == "postgresql":
+        from psycopg import sql
+
+        return lambda value: sql.Literal(value).as_string(None)
+
+    def standard(value: str) -> str:
+        if "\\" in value or "\x00" in value:
+            raise EngineError(
+                "definition", "a parameter value holding a backslash is refused for this database"
+            )
+        return "'" + value.replace("'", "''") + "'"
+
+    return standard
+
+
+def read_options(source, params: Mapping[str, str], secrets) -> dict[str, str]:
+    url = source.jdbc_url
+    options = {"url": url, "driver": driver_class(url)}
+    if source.sql:
+        options["query"] = bind_parameters(source.sql.strip().rstrip(";"), params, url)
+    else:
+        options["dbtable"] = quote_table(source.table)
+    if source.fetch_size:
+        options["fetchsize"] = str(source.fetch_size)
+    if source.isolation_level:
+        level = ISOLATION_SQL[source.isolation_level]
+        options["sessionInitStatement"] = (
+            f"SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL {level}"
+        )
+    user, password = credentials(secrets, source.user_secret_ref)
+    if user is not None:
+        options["user"] = user
+        options["password"] = password or ""
+    return options
+
+
+def quote_table(table: str) -> str:
+    parts = table.split(".")
+    if not all(_IDENT.fullmatch(p) for p in parts) or len(parts) > 3:
+        raise EngineError("definition", f"table name {table!r} is not schema.table")
+    return table
+
+
+def read_jdbc(spark, source, params: Mapping[str, str], secrets):
+    options = read_options(source, params, secrets)
+    return spark.read.format("jdbc").options(**options).load()
+
+
+# ---------------------------------------------------------------- writes
+
+
+class JdbcTargetWriter:
+    """Stages rows into ``<table>__hub_<run>`` then commits them in one transaction."""
+
+    def __init__(self, spark, target, run_id: str, secrets):
+        if vendor(target.jdbc_url) != "postgresql":
+            raise EngineError(
+                "target",
+                f"database target {target.id}: only PostgreSQL targets can be committed "
+                "atomically here (jdbc:postgresql://...)",
+            )
+        self.spark = spark
+        self.target = target
+        self.user, self.password = credentials(secrets, target.user_secret_ref)
+        schema, _, table = quote_table(target.table).rpartition(".")
+        self.schema = schema or "public"
+        self.table = table
+        suffix = re.sub(r"[^A-Za-z0-9]", "", run_id)[:16].lower() or "run"
+        self.staging = f"{table[:40]}__hub_{suffix}"
+
+    def _connect(self):
+        import psycopg
+
+        from spark_runner.engine.session import postgres_conninfo
+
+        info = postgres_conninfo(self.target.jdbc_url, self.user, self.password)
+        try:
+            return psycopg.connect(**info, connect_timeout=10)
+        except psycopg.OperationalError as exc:
+            raise EngineError("connection", _pg_message(exc)) from None
+
+    def stage(self, df) -> None:
+        options = {
+            "url": self.target.jdbc_url,
+            "driver": driver_class(self.target.jdbc_url),
+            "dbtable": f'"{self.schema}"."{self.staging}"',
+            "batchsize": str(self.target.write_batch_size or 1000),
+            "truncate": "false",
+        }
+        if self.user is not None:
+            options["user"] = self.user
+            options["password"] = self.password or ""
+        with self._connect() as conn:
+            self._drop_staging(conn)
+        df.write.format("jdbc").options(**options).mode("overwrite").save()
+
+    def _drop_staging(self, conn) -> None:
+        from psycopg import sql
+
+        conn.execute(
+            sql.SQL("DROP TABLE IF EXISTS {}.{}").format(
+                sql.Identifier(self.schema), sql.Identifier(self.staging)
+            )
+        )
+
+    def commit(self, columns: list[str]) -> int:
+        from psycopg import sql
+
+        target = sql.Identifier(self.schema, self.table)
+        staging = sql.Identifier(self.schema, self.staging)
+        cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+        mode = self.target.mode
+        with self._connect() as conn, conn.transaction():
+            if self.target.isolation_level:
+                conn.execute(
+                    sql.SQL("SET TRANSACTION ISOLATION LEVEL {}").format(
+                        sql.SQL(ISOLATION_SQL[self.target.isolation_level])
+                    )
+                )
+            exists = conn.execute(
+                "SELECT to_regclass(%s) IS NOT NULL", (f'"{self.schema}"."{self.table}"',)
+            ).fetchone()[0]
+            if not exists:
+                conn.execute(
+                    sql.SQL("CREATE TABLE {} AS SELECT {} FROM {} WITH NO DATA").format(
+                        target, cols, staging
+                    )
+                )
+            if mode == "overwrite":
+                conn.execute(sql.SQL("DELETE FROM {}").format(target))
+            elif mode == "truncateInsert":
+                conn.execute(sql.SQL("TRUNCATE {}").format(target))
+            insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
+                target, cols, cols, staging
+            )
+            if mode == "merge":
+                keys = list(self.target.keys) or self._primary_key(conn)
+                if not keys:
+                    raise EngineError(
+                        "target",
+                        f"database target {self.target.id}: merge needs keys and table "
+                        f"{self.target.table} has no primary key",
+                    )
+                others = [c for c in columns if c not in keys]
+                action = (
+                    sql.SQL("DO UPDATE SET {}").format(
+                        sql.SQL(", ").join(
+                            sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c))
+                            for c in others
+                        )
+                    )
+                    if others
+                    else sql.SQL("DO NOTHING")
+                )
+                insert = sql.SQL("{} ON CONFLICT ({}) {}").format(
+                    insert, sql.SQL(", ").join(sql.Identifier(k) for k in keys), action
+                )
+            cursor = conn.execute(insert)
+            written = cursor.rowcount
+            self._drop_staging(conn)
+        return written
+
+    def _primary_key(self, conn) -> list[str]:
+        rows = conn.execute(
+            """SELECT a.attname FROM pg_index i
+               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+               WHERE i.indrelid = to_regclass(%s) AND i.indisprimary ORDER BY a.attnum""",
+            (f'"{self.schema}"."{self.table}"',),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def abort(self) -> None:
+        try:
+            with self._connect() as conn:
+                self._drop_staging(conn)
+        except Exception:  # noqa: S110 - best effort cleanup
+            pass
+
+
+def _pg_message(exc) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text

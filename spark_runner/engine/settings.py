@@ -1,0 +1,42 @@
+"""Engine settings, read from the environment (no Django here)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    master: str = "local[*]"
+    data_root: str = str(_ROOT / "data")
+    warehouse_dir: str = str(_ROOT / "var" / "spark-warehouse")
+    # "": embedded Derby under var/ (one process only); jdbc:postgresql://...: shared metastore
+    metastore_url: str = ""
+    secrets_file: str = ""
+    app_name: str = "datahub-engine"
+    # Where embedded Derby keeps its files (only used without metastore_url).
+    derby_dir: str = str(_ROOT / "var" / "metastore")
+    shuffle_partitions: int | None = None
+    extra_conf: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_env(cls, env: dict | None = None, **overrides) -> EngineSettings:
+        env = os.environ if env is None else env
+        var_dir = Path(env.get("HUB_VAR_DIR") or (_ROOT / "var"))
+        values = {
+            "master": env.get("SPARK_MASTER") or "local[*]",
+            "data_root": env.get("HUB_DATA_ROOT") or str(_ROOT / "data"),
+            "warehouse_dir": env.get("HUB_SPARK_WAREHOUSE") or str(var_dir / "spark-warehouse"),
+            "metastore_url": env.get("HUB_METASTORE_URL") or "",
+            "secrets_file": env.get("HUB_SECRETS_FILE") or "",
+            "app_name": env.get("HUB_SPARK_APP_NAME") or "datahub-engine",
+            "derby_dir": str(var_dir / "metastore"),
+        }
+        if env.get("HUB_SPARK_SHUFFLE_PARTITIONS"):
+            values["shuffle_partitions"] = int(env["HUB_SPARK_SHUFFLE_PARTITIONS"])
+        values.update(overrides)
+        return cls(**values)
