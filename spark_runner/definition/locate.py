@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from functools import cached_property
 
 # Comments, CDATA, processing instructions and declarations hold no elements; skip them whole.
 _TOKENS = re.compile(
@@ -18,8 +19,14 @@ class Locator:
 
     def __init__(self, text: str):
         self.text = text
-        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        self._starts = [m.start() for m in _TOKENS.finditer(text) if m.group(1)]
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        return [0] + [m.end() for m in re.finditer("\n", self.text)]
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        return [m.start() for m in _TOKENS.finditer(self.text) if m.group(1)]
 
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self._line_starts, offset)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from lxml import etree
@@ -13,6 +14,8 @@ from .errors import DefinitionInvalid, Problem
 from .locate import Locator
 
 MAX_BYTES = 5 * 1024 * 1024
+MAX_ELEMENTS = 5000  # a large real pipeline has a few hundred
+MAX_PROBLEMS = 100
 _DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 _DOCTYPE = re.compile(r"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 
@@ -96,7 +99,14 @@ def parse_with_problems(data: bytes, file: str) -> tuple[m.Definition | None, li
             line, column, f"the root element must be <pipeline> or <jobPipeline>, not <{name}>"
         )
 
-    elements = list(root.iter(etree.Element))
+    elements = list(itertools.islice(root.iter(etree.Element), MAX_ELEMENTS + 1))
+    if len(elements) > MAX_ELEMENTS:
+        return None, problem(
+            1,
+            1,
+            f"the definition has more than {MAX_ELEMENTS} elements; split it into several "
+            "pipelines",
+        )
     index = {el: i for i, el in enumerate(elements)}
 
     def place(el, attribute):
@@ -107,7 +117,9 @@ def parse_with_problems(data: bytes, file: str) -> tuple[m.Definition | None, li
         line, column = locator.element(index.get(el, 0))
         return m.Location(file, line, column)
 
-    schema_errors = [Problem(file, *e) for e in xsdcheck.errors(root, place)]
+    schema_errors = [
+        Problem(file, *e) for e in itertools.islice(xsdcheck.errors(root, place), MAX_PROBLEMS + 1)
+    ]
     if schema_errors:
         return None, _unique(schema_errors)
     builder = Builder(located)
@@ -123,4 +135,9 @@ def _before_root(text: str, offset: int) -> bool:
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
-    return sorted(set(problems))
+    found = sorted(set(problems))
+    if len(found) <= MAX_PROBLEMS:
+        return found
+    last = found[MAX_PROBLEMS - 1]
+    more = Problem(last.file, last.line, last.column, "too many problems; fix these and try again")
+    return [*found[: MAX_PROBLEMS - 1], more]

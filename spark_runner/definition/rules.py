@@ -193,7 +193,7 @@ def step_result(step: m.Transformation) -> str:
 
 
 def _flow(out: _Collector, pipeline: m.Pipeline) -> None:
-    available = [s.id for s in pipeline.sources]
+    available = {s.id: None for s in pipeline.sources}  # ordered, for suggestions
     later = {s.output: i for i, s in enumerate(pipeline.transformations, 1) if s.output}
     for number, step in enumerate(pipeline.transformations, 1):
         tag = step.tag
@@ -219,7 +219,7 @@ def _flow(out: _Collector, pipeline: m.Pipeline) -> None:
                     f'{tag}: output "{step.output}" already names a dataset; choose a new id',
                 )
             else:
-                available.append(step.output)
+                available[step.output] = None
         _step_rules(out, step)
 
 

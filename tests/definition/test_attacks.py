@@ -150,7 +150,7 @@ def test_a_cycle_in_a_job_is_reported_with_its_path():
 
 def test_a_long_dependency_chain_does_not_exhaust_the_stack():
     refs = '<pipelineRef id="p0"/>' + "".join(
-        f'<pipelineRef id="p{i}" dependsOn="p{i - 1}"/>' for i in range(1, 5000)
+        f'<pipelineRef id="p{i}" dependsOn="p{i - 1}"/>' for i in range(1, 4000)
     )
     assert messages(job_xml(refs)) == []
 
@@ -158,3 +158,14 @@ def test_a_long_dependency_chain_does_not_exhaust_the_stack():
 def test_a_processing_instruction_or_comment_before_the_root_is_harmless():
     data = b"<?xml version='1.0' encoding='utf-8'?>\n<!-- note -->\n" + pipeline_xml()
     assert messages(data) == []
+
+
+def test_a_flood_of_elements_is_refused_by_count():
+    (problem,) = problems_of(pipeline_xml(steps="<sortt/>" * 300_000))
+    assert "more than 5000 elements" in problem.message
+
+
+def test_a_flood_of_errors_is_cut_short():
+    problems = problems_of(pipeline_xml(steps='<sort source="raw" orderBy="a" bogus="1"/>' * 2000))
+    assert len(problems) == 100
+    assert problems[-1].message == "too many problems; fix these and try again"
