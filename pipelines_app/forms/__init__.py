@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from pipelines_app.forms.extras import (
+    EmailNotificationForm,
+    ParameterForm,
+    WebhookNotificationForm,
+    extras_of,
+    split_extras,
+)
 from pipelines_app.forms.fields import choices, split_list, validate_name
 from pipelines_app.forms.pages import (
     AuditFilterForm,
@@ -41,6 +48,9 @@ ROW_FORMS: dict[str, dict[str, type[RowForm]]] = {
         )
     },
     "targets": {f.kind: f for f in (HiveTargetForm, CsvTargetForm, DatabaseTargetForm)},
+    "parameters": {
+        f.kind: f for f in (ParameterForm, EmailNotificationForm, WebhookNotificationForm)
+    },
 }
 
 
@@ -64,8 +74,10 @@ __all__ = [
     "choices",
     "cron_problem",
     "describe_cron",
+    "extras_of",
     "next_runs",
     "row_form_for",
+    "split_extras",
     "split_list",
     "validate_name",
 ]

@@ -11,14 +11,12 @@ from django.urls import reverse
 
 from pipelines_app import forms as f
 from pipelines_app import permissions, services
-from pipelines_app.views.checking import parse_any
+from pipelines_app.views.rows import build_rows, form_issues, raw_rows
 from spark_runner.definition import model as m
 from spark_runner.definition import render as render_xml
 
-ROW_STEPS = ("sources", "transformations", "targets")
+ROW_STEPS = ("sources", "transformations", "targets", "parameters")
 MAX_DRAFTS = 10
-MAX_ROWS = 100
-# ---------------------------------------------------------------- wizard drafts (session)
 
 
 def session_drafts(request) -> dict:
@@ -35,11 +33,11 @@ def new_draft(request, **values) -> str:
         "sources": [],
         "transformations": [],
         "targets": [],
+        "parameters": [],
         "submit": {},
         "problems": {},
         "locked": False,
         "change_request": None,
-        "original_xml": "",
         "xml": "",
         "application": "",
         "layer": "",
@@ -52,6 +50,7 @@ def get_draft(request, key: str) -> dict:
     draft = session_drafts(request).get(key)
     if draft is None:
         raise Http404("This draft is no longer in your session.")
+    draft.setdefault("parameters", [])  # drafts begun before the step existed
     return draft
 
 
@@ -63,8 +62,11 @@ def lost_draft(request, url: str):
 
 def open_draft(request, data: bytes, definition, *, xml_mode: bool = False, **common):
     """A draft on an existing file, opened in the editor that fits it: the wizard for a
-    pipeline, the XML editor for anything unreadable or when asked for."""
-    if definition is None or xml_mode or definition.kind != "pipeline":
+    pipeline, the job form for a job, the XML editor for anything unreadable or when asked."""
+    if definition is None or xml_mode:
+        key = new_draft(request, mode="xml", xml=data.decode("utf-8", "replace"), **common)
+        return redirect(reverse("pipelines:wizard_xml", args=[key]))
+    if definition.kind == "job":  # the job form comes next
         key = new_draft(request, mode="xml", xml=data.decode("utf-8", "replace"), **common)
         return redirect(reverse("pipelines:wizard_xml", args=[key]))
     key = new_draft(request, **draft_from_definition(definition, **common))
@@ -91,16 +93,11 @@ def draft_from_definition(definition, **values) -> dict:
         "schedule": meta.schedule or "",
         "description": meta.description or "",
     }
-    rows = {}
-    for section in ROW_STEPS:
-        rows[section] = [
-            {"kind": form.kind, "data": form.raw_from_model(obj)}
-            for obj in getattr(definition, section)
-            for form in [f.row_form_for(section, obj)]
-        ]
+    rows = {
+        section: raw_rows(section, section_objects(definition, section)) for section in ROW_STEPS
+    }
     return {
         "basics": basics,
-        "original_xml": xml,
         "locked": True,
         "xml": xml,
         "application": application,
@@ -110,28 +107,10 @@ def draft_from_definition(definition, **values) -> dict:
     }
 
 
-def row_form(section: str, row: dict, index: int) -> f.RowForm:
-    cls = f.ROW_FORMS[section][row["kind"]]
-    prefix = f"r{index}"
-    return cls(data={f"{prefix}-{k}": v for k, v in row["data"].items()}, prefix=prefix)
-
-
-def rows_from_post(post, section: str) -> list[dict]:
-    rows = []
-    for index in range(MAX_ROWS):
-        kind = post.get(f"r{index}-kind")
-        if kind is None:
-            break
-        cls = f.ROW_FORMS[section].get(kind)
-        if cls is None:
-            continue
-        data = {
-            name: post.get(f"r{index}-{name}")
-            for name in cls.base_fields
-            if f"r{index}-{name}" in post
-        }
-        rows.append({"kind": kind, "data": data})
-    return rows
+def section_objects(definition, section: str) -> list:
+    if section == "parameters":  # one step edits both <parameters> and <notifications>
+        return f.extras_of(definition)
+    return list(getattr(definition, section))
 
 
 def basics_form(request, draft: dict, data=None) -> f.BasicsForm:
@@ -149,30 +128,12 @@ def basics_form(request, draft: dict, data=None) -> f.BasicsForm:
 
 def build_pipeline(draft: dict):
     """(Pipeline, []) from the wizard's values, or (None, issues) naming the step to fix."""
-    issues: list[dict] = []
     basics = f.BasicsForm(draft["basics"], applications=[draft["basics"].get("application", "")])
-    if not basics.is_valid():
-        for name, errors in basics.errors.items():
-            label = basics.fields[name].label or name if name in basics.fields else ""
-            issues.append({"step": "basics", "index": None, "text": f"{label}: {errors[0]}"})
+    issues = form_issues(basics, "basics")
     built: dict[str, list] = {}
     for section in ROW_STEPS:
-        built[section] = []
-        for index, row in enumerate(draft[section]):
-            form = row_form(section, row, index)
-            if form.is_valid():
-                built[section].append(form.to_model())
-                continue
-            for name, errors in form.errors.items():
-                where = form.fields[name].label or name if name in form.fields else ""
-                what = f"{where}: " if where else ""
-                issues.append(
-                    {
-                        "step": section,
-                        "index": index,
-                        "text": f"{form.label} {index + 1}: {what}{errors[0]}",
-                    }
-                )
+        built[section], found = build_rows(section, draft[section])
+        issues += found
     if not draft["sources"]:
         issues.append(
             {
@@ -192,11 +153,7 @@ def build_pipeline(draft: dict):
     if issues:
         return None, issues
     data = basics.cleaned_data
-    parameters, notifications = (), ()
-    if draft["original_xml"]:
-        original, _ = parse_any(draft["original_xml"].encode())
-        if original is not None:  # the wizard does not edit these: keep them as they were
-            parameters, notifications = original.parameters, original.notifications
+    parameters, notifications = f.split_extras(built["parameters"])
     pipeline = m.Pipeline(
         id=data["id"],
         version=data["version"],

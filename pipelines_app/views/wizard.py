@@ -16,18 +16,21 @@ from pipelines_app import permissions
 from pipelines_app.views.checking import check_definition
 from pipelines_app.views.common import highlighted_xml, page, respond
 from pipelines_app.views.drafts import (
-    MAX_ROWS,
     basics_form,
     build_pipeline,
     get_draft,
     lost_draft,
     new_draft,
     propose,
-    row_form,
-    rows_from_post,
     session_drafts,
 )
-from pipelines_app.views.placing import place_problems, problems_by_place
+from pipelines_app.views.placing import field_problems, place_problems, problems_by_place
+from pipelines_app.views.rows import (
+    apply_row_action,
+    row_cards,
+    row_form,
+    rows_from_post,
+)
 from pipelines_app.views.xml_editor import XML_STARTER
 from spark_runner.definition import render as render_xml
 
@@ -38,11 +41,10 @@ STEPS = (
     ("sources", "Sources"),
     ("transformations", "Transformations"),
     ("targets", "Targets"),
+    ("parameters", "Parameters & notifications"),
     ("review", "Review"),
 )
 STEP_NAMES = tuple(name for name, _ in STEPS)
-
-# ---------------------------------------------------------------- wizard pages
 
 
 def _step_url(key: str, step: str) -> str:
@@ -103,19 +105,9 @@ def _wizard_post(request, key: str, draft: dict, step: str):
         draft["basics"] = posted
     else:
         rows = rows_from_post(request.POST, step)
-        kind, _, arg = action.partition(":")
-        if kind == "add" and arg in f.ROW_FORMS[step] and len(rows) < MAX_ROWS:
-            rows.append({"kind": arg, "data": f.ROW_FORMS[step][arg].initial_raw()})
-        elif kind in ("remove", "up", "down") and arg.isdigit() and int(arg) < len(rows):
-            index = int(arg)
-            if kind == "remove":
-                rows.pop(index)
-            else:
-                other = index - 1 if kind == "up" else index + 1
-                if 0 <= other < len(rows):
-                    rows[index], rows[other] = rows[other], rows[index]
+        moved = apply_row_action(rows, step, action)
         draft[step] = rows
-        if kind in ("add", "remove", "up", "down"):
+        if moved:
             draft["problems"] = {}  # row numbers moved: old findings no longer point right
             request.session.modified = True
             return _wizard_render(request, key, draft, step)
@@ -148,18 +140,11 @@ def _wizard_render(request, key: str, draft: dict, step: str, show_errors: bool 
     }
     if step == "basics":
         context["form"] = basics_form(request, draft)  # errors shown only with show_errors
+        context["fp"] = field_problems(draft["problems"], "basics")
         schedule = draft["basics"].get("schedule", "")
         context["cron"] = cron_context(schedule)
         return respond(request, "pipelines_app/wizard_basics.html", context)
-    context["rows"] = [
-        {
-            "form": row_form(step, row, i),
-            "kind": row["kind"],
-            "index": i,
-            "problems": draft["problems"].get(f"{step}:{i}", []),
-        }
-        for i, row in enumerate(draft[step])
-    ]
+    context["rows"] = row_cards(step, draft[step], draft["problems"])
     context["kinds"] = [(kind, cls.label) for kind, cls in f.ROW_FORMS[step].items()]
     context["datasets"] = _datasets(draft)
     return respond(
@@ -222,7 +207,7 @@ def wizard_review(request, key: str, draft: dict):
     if pipeline is not None:
         application = draft["basics"]["application"]
         path = definition_path(application, pipeline.layer, "pipeline", pipeline.id)
-        placed = place_problems(path, xml, check_definition(path, xml))
+        placed = place_problems(path, xml, check_definition(path, xml), draft)
     draft["problems"] = problems_by_place(issues or placed)
     request.session.modified = True
     form = f.SubmitForm(request.POST or None, initial=draft["submit"] or _default_title(draft))

@@ -77,6 +77,16 @@ def build_pipeline_in_the_wizard(page):
     shot(page, "wizard-targets")
     page.get_by_role("button", name="Next →").click()
 
+    page.get_by_role("button", name="+ Parameter").click()
+    page.fill("input[name=r0-name]", "region")
+    page.fill("input[name=r0-default]", "eu")
+    page.get_by_role("button", name="+ Webhook").click()
+    page.fill("input[name=r1-url]", "https://hooks.example.com/runs")
+    page.fill("input[name=r1-secret_ref]", "ops-hook")
+    page.get_by_text("never in the XML").wait_for()
+    shot(page, "wizard-parameters")
+    page.get_by_role("button", name="Next →").click()
+
 
 def test_an_author_proposes_and_a_reviewer_approves_into_main(page, login, cast):
     # given: alice, an author, builds the pipeline
