@@ -47,6 +47,11 @@ class DirectoryFileSource:
             return None
         return full.read_bytes()
 
+    def size(self, path: str) -> int | None:
+        """The file's size in bytes without reading it (None when there is no such file)."""
+        full = self._confined(path)
+        return full.stat().st_size if full is not None and full.is_file() else None
+
     def list(self, prefix: str) -> list[str]:
         base = self._confined(prefix.rstrip("/")) if prefix.strip("/") else self.root
         if base is None or not base.is_dir():

@@ -12,7 +12,7 @@ from . import model as m
 from .columns import Columns, check_columns
 from .errors import Problem
 from .files import FileSource, lookup_path, parse_definition_path
-from .parser import parse_with_problems
+from .parser import MAX_BYTES, parse_with_problems
 from .rules import did_you_mean, target_label
 from .schemas import SchemaError, load_schema
 
@@ -67,6 +67,11 @@ class _Context:
         self._pipelines: dict[str, dict[str, list[str]]] = {}
 
     def check(self, path: str) -> tuple[list[Problem], m.Definition | None]:
+        size = getattr(self.files, "size", None)
+        if callable(size) and (size(path) or 0) > MAX_BYTES:
+            megabytes = size(path) / (1024 * 1024)
+            message = f"the file is {megabytes:.1f} MB; a definition may be at most 5 MB"
+            return [Problem(path, 1, 1, message)], None
         data = self.files.read(path)
         if data is None:
             return [Problem(path, 1, 1, "no such file")], None
@@ -179,7 +184,7 @@ class _Context:
                 f'reference "{reference}": no lookup file {path}; add it (a CSV with '
                 "a header row) or fix the name"
             )
-        first_line = data[:65536].decode("utf-8", errors="replace").splitlines()[:1]
+        first_line = data[:65536].decode("utf-8-sig", errors="replace").splitlines()[:1]
         header = next(csv.reader(io.StringIO(first_line[0])), []) if first_line else []
         header = [h.strip() for h in header if h.strip()]
         if not header:

@@ -340,3 +340,19 @@ def test_merged_columns_must_agree_in_type(sample_repo):
     assert found == [
         'merge: column "customer_id" is long in "raw" but string in "o"; the types must agree'
     ]
+
+
+def test_a_huge_file_on_disk_is_refused_without_reading_it(sample_repo):
+    path = f"{STAGING}/huge.xml"
+    with open(sample_repo / path, "wb") as huge:
+        huge.truncate(50 * 1024 * 1024)  # sparse: nothing to read
+    assert messages_for(sample_repo, path) == [
+        "the file is 50.0 MB; a definition may be at most 5 MB"
+    ]
+
+
+def test_a_lookup_file_with_a_byte_order_mark_is_read(sample_repo):
+    write(sample_repo, "common/lookups/bom_dim.csv", "\ufeffcountry_code,label\nDE,de\n".encode())
+    steps = '<lookup source="raw" reference="bom_dim" outputFields="label"/>'
+    data = pipeline_xml(sources=schema_source(), steps=steps)
+    assert messages_for(sample_repo, write(sample_repo, f"{STAGING}/p.xml", data)) == []
