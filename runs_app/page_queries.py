@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, Q, Value
+from django.db.models import Count, Prefetch, Q, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -180,7 +180,10 @@ def _load(head: list[dict]) -> list:
             "triggered_by", "job_run"
         )
     }
-    found |= {r.id: r for r in JobRun.objects.filter(id__in=job_ids).select_related("triggered_by")}
+    targets_only = PipelineRun.objects.only("id", "job_run_id", "targets")
+    jobs = JobRun.objects.filter(id__in=job_ids).select_related("triggered_by")
+    jobs = jobs.prefetch_related(Prefetch("pipeline_runs", queryset=targets_only))
+    found |= {r.id: r for r in jobs}
     return [found[r["id"]] for r in head if r["id"] in found]
 
 
@@ -210,7 +213,7 @@ def find_run(run_id, visible) -> PipelineRun | JobRun | None:
 
 def rows_written(run) -> int | None:
     if isinstance(run, JobRun):
-        runs = PipelineRun.objects.filter(job_run=run).only("targets")
+        runs = run.pipeline_runs.all()  # prefetched on the run list
         counts = [t.get("rows_written") for r in runs for t in r.targets or ()]
     else:
         counts = [t.get("rows_written") for t in run.targets or ()]

@@ -243,3 +243,23 @@ def test_a_running_job_refreshes_its_live_part_until_it_ends(client, cast):
 def test_an_empty_list_says_how_to_get_a_first_run(client, cast):
     text = page(client, cast.olga, reverse("runs:run_list")).text
     assert "No runs yet." in text and "wait for its schedule" in text and "Run now" in text
+
+
+def test_the_run_list_costs_the_same_queries_for_one_job_or_many(client, cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("runs:run_list")).status_code == 200
+        return len(captured)
+
+    client.force_login(cast.alice)
+    job = job_run(status="succeeded")
+    pipeline_run(job_run=job, job_node="a")
+    one = queries()
+    for _ in range(5):
+        more = job_run(status="succeeded")
+        pipeline_run(job_run=more, job_node="a")
+        pipeline_run(job_run=more, job_node="b")
+    assert queries() == one
