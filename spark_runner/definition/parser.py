@@ -121,12 +121,12 @@ def parse_with_problems(data: bytes, file: str) -> tuple[m.Definition | None, li
         Problem(file, *e) for e in itertools.islice(xsdcheck.errors(root, place), MAX_PROBLEMS + 1)
     ]
     if schema_errors:
-        return None, _unique(schema_errors)
+        return None, unique_problems(schema_errors)
     builder = Builder(located)
     definition = builder.document(root)
     problems = [Problem(e.loc.file, e.loc.line, e.loc.column, e.message) for e in builder.problems]
     problems += local_problems(definition, file)
-    return definition, _unique(problems)
+    return definition, unique_problems(problems)
 
 
 def _before_root(text: str, offset: int) -> bool:
@@ -134,7 +134,7 @@ def _before_root(text: str, offset: int) -> bool:
     return first_element is None or offset < first_element.start()
 
 
-def _unique(problems: list[Problem]) -> list[Problem]:
+def unique_problems(problems: list[Problem]) -> list[Problem]:
     found = sorted(set(problems))
     if len(found) <= MAX_PROBLEMS:
         return found

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 from . import model as m
 from .columns import Columns, check_columns
-from .errors import Problem
+from .errors import Problem, position
 from .files import FileSource, lookup_path, parse_definition_path
-from .parser import MAX_BYTES, parse_with_problems
+from .parser import MAX_BYTES, unique_problems, parse_with_problems
 from .rules import did_you_mean, target_label
 from .schemas import SchemaError, load_schema
 
@@ -53,7 +53,7 @@ def validate(files: FileSource, paths: Iterable[str] | None = None) -> Report:
         report.problems += problems
         if definition is not None and not problems:
             report.definitions[path] = definition
-    report.problems.sort()
+    report.problems.sort(key=position)
     return report
 
 
@@ -89,7 +89,7 @@ class _Context:
             self._check_pipeline(definition, app, layer, add)
         elif isinstance(definition, m.JobPipeline):
             self._check_job(definition, app, add)
-        return sorted(set(problems)), definition
+        return unique_problems(problems), definition
 
     def _check_place(self, definition: m.Definition, parts: dict[str, str], add) -> None:
         kind = "pipeline" if isinstance(definition, m.Pipeline) else "jobPipeline"
