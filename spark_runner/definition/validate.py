@@ -12,7 +12,7 @@ from . import model as m
 from .columns import Columns, check_columns
 from .errors import Problem, position
 from .files import FileSource, lookup_path, parse_definition_path
-from .parser import MAX_BYTES, unique_problems, parse_with_problems
+from .parser import MAX_BYTES, parse_with_problems, unique_problems
 from .rules import did_you_mean, target_label
 from .schemas import SchemaError, load_schema
 
