@@ -43,10 +43,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         paths = options["paths"]
-        if paths:
-            problems, checked = self._validate_paths(paths)
-        else:
-            problems, checked = self._validate_main()
+        try:
+            if paths:
+                problems, checked = self._validate_paths(paths)
+            else:
+                problems, checked = self._validate_main()
+        except (CommandError, KeyboardInterrupt):
+            raise
+        except Exception as error:  # a bug of ours: say so in one line, never a traceback
+            raise CommandError(
+                f"internal error while validating ({type(error).__name__}: {error}); please "
+                "report it",
+                returncode=USAGE_EXIT,
+            ) from None
         for problem in problems:
             self.stdout.write(str(problem))
         files = len({p.file for p in problems})
