@@ -121,8 +121,12 @@ def _bench(args, base: Path) -> None:
     files[f"applications/{APP}/service/jobs/chain10.xml"] = _chain("chain10", chain[:10])
     files[f"applications/{APP}/service/jobs/chain40.xml"] = _chain("chain40", chain)
     repo.commit("main", files, "bench definitions", Actor("Bench", "bench@example.com"))
+    inputs = Path(settings.HUB_DATA_ROOT) / "applications" / APP / "in"
+    inputs.mkdir(parents=True, exist_ok=True)
+    for p in ["one", *chain]:
+        (inputs / f"{p}.csv").write_text("id,name\n1,a\n2,b\n", encoding="utf-8")
 
-    def wait(model, id, timeout=600):
+    def wait(model, id, timeout=1800):
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             row = model.objects.filter(id=id).values("status").first()
@@ -132,7 +136,9 @@ def _bench(args, base: Path) -> None:
         raise TimeoutError(f"{model.__name__} {id} did not finish")
 
     # warm-up: the worker imports, connects, (spark: starts its session)
-    wait(PipelineRun, run_trigger(application=APP, pipeline_id="one", params={}).id)
+    warm = wait(PipelineRun, run_trigger(application=APP, pipeline_id="one", params={}).id)
+    if warm.status != "succeeded":
+        raise SystemExit(f"warm-up run {warm.status}: {warm.error_message}")
 
     r = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     key = f"bench:noop:{uuid.uuid4().hex}"
