@@ -9,15 +9,17 @@ writer at a time per repository (threads and processes): see :mod:`config_repo.l
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -95,13 +97,15 @@ class FileChange:
 
 @dataclass(frozen=True)
 class MergeResult:
-    """``sha``: the new head of ``into``. ``pushed`` is None when no remote is configured."""
+    """``sha``: the new head of ``into``; ``previous``: where ``into`` was before the merge
+    (equal to ``sha`` when already merged). ``pushed`` is None when no remote is configured."""
 
     sha: str
     fast_forward: bool
     already_merged: bool = False
     pushed: bool | None = None
     push_error: str | None = None
+    previous: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +184,7 @@ class ConfigRepository:
         self._commit_trees = LRU(4096)
         self._blobs = LRU(4096, max_weight=64 * 1024 * 1024)
         self._valid_branches = LRU(1024)
+        self._last_commits = LRU(64)
         self._ensure_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -370,6 +375,114 @@ class ConfigRepository:
             raise ConfigRepoError(f"limit must be a positive integer, got {limit!r}")
         return self._log(self._resolve(rev), path, limit, follow=follow, first_parent=first_parent)
 
+    def last_commits(
+        self,
+        rev: str = "main",
+        paths_prefix: str = "",
+        *,
+        paths: Iterable[str] | None = None,
+    ) -> dict[str, Commit]:
+        """The newest commit that touched each file under the folder ``paths_prefix`` at ``rev``
+        (``""``: every file), as ``log(path, rev, limit=1, follow=True)[0]`` gives it for each,
+        in one walk.
+
+        One ``git log --name-only`` over the history of ``paths_prefix`` that stops as soon as
+        every file has been seen (so a catalog of recently touched files reads only recent
+        history). ``paths``: only these files (those that exist at ``rev`` under the prefix);
+        the walk then stops when they are seen. Merge commits are never named: a file is
+        credited to the commit that changed it (with its author), as ``--follow`` does. The
+        answer is cached per (commit, prefix, paths): commits never change.
+        """
+        sha = self._resolve(rev)
+        prefix = (paths_prefix or "").strip("/")
+        if prefix:
+            validate_repo_path(prefix)
+        tree = self._tree(sha)
+        under = GitFileSource(self, tree).list(prefix)
+        if paths is None:
+            wanted, key = set(under), (sha, prefix, None)
+        else:
+            asked = {p for p in paths if isinstance(p, str)}
+            wanted = asked & set(under)
+            key = (sha, prefix, frozenset(wanted))
+        cached = self._last_commits.get(key)
+        if cached is not None:
+            return dict(cached)  # type: ignore[call-overload]
+        found = self._walk_last_commits(sha, prefix, wanted) if wanted else {}
+        self._last_commits.put(key, found, weight=1)
+        return dict(found)
+
+    def _walk_last_commits(self, sha: str, prefix: str, wanted: set[str]) -> dict[str, Commit]:
+        args = [
+            "git",
+            "log",
+            f"--format=%x1e{self._LOG_FORMAT[4:]}%x1d",
+            "--name-only",
+            "-z",
+            "--no-renames",
+            "--diff-merges=off",
+            "--no-color",
+            "--end-of-options",
+            sha,
+        ]
+        if prefix:
+            args += ["--", prefix]
+        found: dict[str, Commit] = {}
+        with tempfile.TemporaryFile() as errors:
+            try:
+                proc = subprocess.Popen(
+                    args,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=errors,
+                    env=self._git.env,
+                    cwd=self._git.cwd,
+                )
+            except OSError as exc:
+                raise ConfigRepoError(f"cannot run git: {exc}") from exc
+            assert proc.stdout is not None
+            buffer, done = b"", False
+            try:
+                while not done:
+                    chunk = proc.stdout.read1(1 << 16)
+                    buffer += chunk
+                    records = buffer.split(b"\x1e")
+                    buffer = records.pop() if chunk else b""
+                    for record in records:
+                        if record and self._take_record(record, wanted, found):
+                            done = True
+                            break
+                    if not chunk:
+                        break
+            finally:
+                if done:
+                    proc.kill()
+                proc.stdout.close()
+                returncode = proc.wait()
+            if not done and returncode != 0:
+                errors.seek(0)
+                text = errors.read().decode("utf-8", "replace").strip()
+                raise ConfigRepoError(f"git log failed: {redact(text) or returncode}")
+        return found
+
+    def _take_record(self, record: bytes, wanted: set[str], found: dict[str, Commit]) -> bool:
+        """Note the files of one ``git log`` record; True once every wanted file is found."""
+        header, _, names = record.partition(b"\x1d")
+        commit = _commit_from_fields(header.decode("utf-8", "replace"))
+        if commit is None:
+            return False
+        for raw in names.split(b"\0"):
+            name = raw.strip(b"\n")
+            if not name:
+                continue
+            try:
+                path = name.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            if path in wanted and path not in found:
+                found[path] = commit
+        return len(found) == len(wanted)
+
     def branch_exists(self, name: str) -> bool:
         return self._ref_sha(f"refs/heads/{self._branch(name)}") is not None
 
@@ -497,25 +610,46 @@ class ConfigRepository:
             common = self._merge_base(target, head, branch, into)
             if common == head:
                 # nothing to merge; with a remote, push anyway (an earlier push may have failed)
-                result = MergeResult(sha=target, fast_forward=False, already_merged=True)
+                result = MergeResult(
+                    sha=target, fast_forward=False, already_merged=True, previous=target
+                )
             elif common == target:
                 self._update_ref(f"refs/heads/{into}", head, target, branch=into)
-                result = MergeResult(sha=head, fast_forward=True)
+                result = MergeResult(sha=head, fast_forward=True, previous=target)
             else:
                 tree = self._merge_tree(target, head, branch, into)
                 sha = self._commit_tree(tree, [target, head], message, committer)
                 self._update_ref(f"refs/heads/{into}", sha, target, branch=into)
-                result = MergeResult(sha=sha, fast_forward=False)
+                result = MergeResult(sha=sha, fast_forward=False, previous=target)
             if self.remote is None:
                 return result
             error = self._try_push(into)
-            return MergeResult(
-                sha=result.sha,
-                fast_forward=result.fast_forward,
-                already_merged=result.already_merged,
-                pushed=error is None,
-                push_error=error,
-            )
+            return dataclasses.replace(result, pushed=error is None, push_error=error)
+
+    def reset_branch(self, name: str, to: str, expected: str) -> str:
+        """Move branch ``name`` (``main`` too) to ``to``, only if it is still at ``expected``.
+
+        Compare-and-swap under the writer lock: when the branch is not at ``expected`` (another
+        writer moved it), :class:`StaleHead` is raised and nothing changes. Used to take back a
+        merge whose database side failed. Never touches a remote: a push that already happened
+        stays on the remote. Returns the sha the branch now points at.
+        """
+        name = self._branch(name)
+        if not isinstance(expected, str) or not _HEX40.fullmatch(expected):
+            raise InvalidPath(f"expected {expected!r} is not a full commit sha")
+        with self.writer_lock():
+            sha = self._resolve(to)
+            actual = self._ref_sha(f"refs/heads/{name}")
+            if actual is None:
+                raise BranchMissing(name)
+            if actual != expected:
+                raise StaleHead(name, expected, actual)
+            if sha != actual:
+                self._update_ref(f"refs/heads/{name}", sha, expected, branch=name)
+                log.warning(
+                    "config repository: branch %s reset from %s to %s", name, actual[:12], sha[:12]
+                )
+            return sha
 
     def push(self, branch: str = "main") -> None:
         """Push ``branch`` to the remote; :class:`PushFailed` with git's reason when it fails."""
@@ -672,23 +806,9 @@ class ConfigRepository:
         out = self._git.run(args, what="git log").stdout.decode("utf-8", "replace")
         commits = []
         for record in out.split("\x1e")[1:]:
-            parts = record.split("\x1f", 8)
-            if len(parts) != 9:
-                continue
-            sha_, parents, an, ae, ad, cn, ce, cd, body = parts
-            commits.append(
-                Commit(
-                    sha=sha_,
-                    author_name=an,
-                    author_email=ae,
-                    committer_name=cn,
-                    committer_email=ce,
-                    date=datetime.fromisoformat(ad),
-                    message=body.rstrip("\n"),
-                    committed_date=datetime.fromisoformat(cd),
-                    parents=tuple(parents.split()),
-                )
-            )
+            commit = _commit_from_fields(record)
+            if commit is not None:
+                commits.append(commit)
         return commits
 
     def _parse_raw_diff(self, raw: bytes) -> Iterator[FileChange]:
@@ -914,6 +1034,30 @@ class ConfigRepository:
 
 class PushFailed(ConfigRepoError):
     """Pushing to the remote failed; the local repository is unchanged by the failure."""
+
+
+def _commit_from_fields(record: str) -> Commit | None:
+    """A ``Commit`` from one record of ``ConfigRepository._LOG_FORMAT`` (without its leading
+    separator); None when the record is malformed."""
+    parts = record.split("\x1f", 8)
+    if len(parts) != 9 or not _HEX40.fullmatch(parts[0]):
+        return None
+    sha, parents, an, ae, ad, cn, ce, cd, body = parts
+    try:
+        date, committed = datetime.fromisoformat(ad), datetime.fromisoformat(cd)
+    except ValueError:
+        return None
+    return Commit(
+        sha=sha,
+        author_name=an,
+        author_email=ae,
+        committer_name=cn,
+        committer_email=ce,
+        date=date,
+        message=body.rstrip("\n"),
+        committed_date=committed,
+        parents=tuple(parents.split()),
+    )
 
 
 def _check_actor(actor: object, what: str) -> Actor:

@@ -7,6 +7,7 @@ conditional update on a locked row, and writes an audit event.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import threading
 
@@ -15,7 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from config_repo import ConfigRepository
-from config_repo.errors import BranchMissing, ConfigRepoError, InvalidPath, LockTimeout
+from config_repo.errors import (
+    BranchMissing,
+    ConfigRepoError,
+    InvalidPath,
+    LockTimeout,
+    StaleHead,
+)
 from config_repo.errors import MergeConflict as _MergeConflict
 from pipelines_app import audit, proposals
 from pipelines_app.errors import (
@@ -40,6 +47,8 @@ from pipelines_app.models import (
     Status,
 )
 from pipelines_app.permissions import has_role
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "BadInput",
@@ -414,62 +423,82 @@ def change_request_approve(
     The row is locked for the whole call and the merge is its last step, so two approvals at
     once give one merge, and a failed merge leaves the change in review. A merge conflict sets
     ``needs_rebase`` with the conflicting files; nothing is half-merged.
-    """
-    from pipelines_app.governance import change_request_findings
 
+    Git and the database succeed or fail together: when the transaction fails after git merged
+    (including its commit), ``main`` is moved back to where it was, unless it has moved on since
+    or the merge was pushed; then the next approval records the merge (``already_merged``). Call
+    it outside any transaction of your own, or a later rollback of yours cannot be seen here.
+    """
     repo = config_repository()
-    with transaction.atomic():
-        change_request = _locked(change_request)
-        _check_reviewer(change_request, reviewer, "approve")
-        if change_request.status != Status.IN_REVIEW:
-            raise InvalidState(
-                f"change request #{change_request.number} is "
-                f"{change_request.get_status_display()}, not in review"
+    merged: list = []  # the MergeResult, once git has merged
+    try:
+        with transaction.atomic():
+            change_request = _approve_locked(
+                repo, change_request, reviewer, comment, override_reason, request, merged
             )
-        if any(r.pk == reviewer.pk for r in _approvers_at_head(change_request)):
-            raise InvalidState("you have already approved this version of the change")
-        override_reason = (override_reason or "").strip()
-        findings = change_request_findings(repo, change_request)
-        if findings and not override_reason:
-            raise GovernanceBlocked(findings)
-        Review.objects.create(
-            change_request=change_request,
-            reviewer=reviewer,
-            decision=Decision.APPROVE,
-            comment=comment or "",
-            head_commit=change_request.head_commit,
-            override_reason=override_reason if findings else "",
-        )
-        audit.record(
-            reviewer,
-            "change_request.approve",
-            change_request,
-            {
-                "number": change_request.number,
-                "head_commit": change_request.head_commit,
-                "comment": comment or "",
-            },
-            request,
-        )
-        if findings:
-            audit.record(
-                reviewer,
-                "change_request.override",
-                change_request,
-                {
-                    "number": change_request.number,
-                    "reason": override_reason,
-                    "findings": [f.as_dict() for f in findings],
-                },
-                request,
-            )
-        approvers = _approvers_at_head(change_request)
-        if len(approvers) >= change_request.application.required_approvals:
-            _merge(repo, change_request, reviewer, approvers, request)
+    except BaseException:
+        if merged:
+            _take_back_merge(repo, change_request, merged[0])
+        raise
     return change_request
 
 
-def _merge(repo, change_request: ChangeRequest, reviewer, approvers, request) -> None:
+def _approve_locked(repo, change_request, reviewer, comment, override_reason, request, merged):
+    from pipelines_app.governance import change_request_findings
+
+    """The approval inside the transaction (row locked); appends the MergeResult to ``merged``
+    as soon as git has merged, so the caller can take the merge back if the database fails."""
+    change_request = _locked(change_request)
+    _check_reviewer(change_request, reviewer, "approve")
+    if change_request.status != Status.IN_REVIEW:
+        raise InvalidState(
+            f"change request #{change_request.number} is "
+            f"{change_request.get_status_display()}, not in review"
+        )
+    if any(r.pk == reviewer.pk for r in _approvers_at_head(change_request)):
+        raise InvalidState("you have already approved this version of the change")
+    override_reason = (override_reason or "").strip()
+    findings = change_request_findings(repo, change_request)
+    if findings and not override_reason:
+        raise GovernanceBlocked(findings)
+    Review.objects.create(
+        change_request=change_request,
+        reviewer=reviewer,
+        decision=Decision.APPROVE,
+        comment=comment or "",
+        head_commit=change_request.head_commit,
+        override_reason=override_reason if findings else "",
+    )
+    audit.record(
+        reviewer,
+        "change_request.approve",
+        change_request,
+        {
+            "number": change_request.number,
+            "head_commit": change_request.head_commit,
+            "comment": comment or "",
+        },
+        request,
+    )
+    if findings:
+        audit.record(
+            reviewer,
+            "change_request.override",
+            change_request,
+            {
+                "number": change_request.number,
+                "reason": override_reason,
+                "findings": [f.as_dict() for f in findings],
+            },
+            request,
+        )
+    approvers = _approvers_at_head(change_request)
+    if len(approvers) >= change_request.application.required_approvals:
+        _merge(repo, change_request, reviewer, approvers, request, merged)
+    return change_request
+
+
+def _merge(repo, change_request: ChangeRequest, reviewer, approvers, request, merged) -> None:
     names = ", ".join(a.username for a in approvers)
     message = (
         f"Merge CR #{change_request.number}: {change_request.title}\n\n"
@@ -501,6 +530,7 @@ def _merge(repo, change_request: ChangeRequest, reviewer, approvers, request) ->
             request,
         )
         return
+    merged.append(result)
     _set_status(
         change_request,
         Status.IN_REVIEW,
@@ -526,6 +556,54 @@ def _merge(repo, change_request: ChangeRequest, reviewer, approvers, request) ->
         request,
     )
     _delete_branch_later(change_request.branch)
+
+
+def _take_back_merge(repo, change_request, result) -> None:
+    """The database side of an approval failed after git merged: move ``main`` back to where it
+    was, so git and the database agree again (the change stays in review).
+
+    Only when ``main`` is still at the merge commit (compare-and-swap): if another approval has
+    merged on top in the meantime, or the merge was already pushed to the remote (a push is never
+    undone: rewriting the remote's history would be a forced push), ``main`` keeps the change
+    and the next approval finds it already merged and records it (``already_merged``).
+    """
+    number = getattr(change_request, "number", change_request)
+    if result.already_merged or result.previous is None:
+        return
+    if result.pushed:
+        log.error(
+            "change request #%s: the database write failed after main was merged (%s) and "
+            "pushed; main keeps the merge, approve again to record it",
+            number,
+            result.sha[:12],
+        )
+        return
+    try:
+        repo.reset_branch("main", to=result.previous, expected=result.sha)
+    except StaleHead as moved:
+        log.error(
+            "change request #%s: the database write failed after the merge %s, but main has "
+            "moved on to %s; main keeps the change, approve again to record it",
+            number,
+            result.sha[:12],
+            (moved.actual or "")[:12],
+        )
+    except ConfigRepoError as error:
+        log.error(
+            "change request #%s: the database write failed after the merge %s and main could "
+            "not be moved back (%s); approve again to record it",
+            number,
+            result.sha[:12],
+            error,
+        )
+    else:
+        log.warning(
+            "change request #%s: the database write failed after the merge; main moved back "
+            "from %s to %s",
+            number,
+            result.sha[:12],
+            result.previous[:12],
+        )
 
 
 def _restore_branch(repo, change_request: ChangeRequest, actor, request) -> None:

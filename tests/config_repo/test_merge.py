@@ -8,6 +8,7 @@ from config_repo import (
     ConfigRepository,
     MergeConflict,
     PushFailed,
+    StaleHead,
     definition_path,
 )
 from tests.config_repo.conftest import ANN, REX, propose
@@ -234,3 +235,67 @@ def test_merging_again_after_a_failed_push_pushes_when_the_remote_is_back(tmp_pa
     # then
     assert again.already_merged is True and again.pushed is True
     assert git(remote, "rev-parse", "refs/heads/main") == repo.head() == first.sha
+
+
+def test_a_merge_can_be_taken_back_while_main_is_still_at_it(repo):
+    # given a merge commit on main
+    propose(repo, "cr/1-customer", {CUSTOMER: LINES})
+    repo.merge("cr/1-customer", committer=REX, message="Merge CR 1")
+    second = propose(repo, "cr/2-orders", {ORDERS: b"orders\n"})
+    result = repo.merge("cr/2-orders", committer=REX, message="Merge CR 2")
+    assert result.previous is not None and result.previous != result.sha
+    # when
+    now = repo.reset_branch("main", to=result.previous, expected=result.sha)
+    # then main is back where it was, the branch keeps its commit
+    assert now == result.previous == repo.head("main")
+    assert repo.read(ORDERS) is None
+    assert repo.head("cr/2-orders") == second
+    # and merging again works
+    again = repo.merge("cr/2-orders", committer=REX, message="Merge CR 2")
+    assert again.already_merged is False and repo.read(ORDERS) == b"orders\n"
+
+
+def test_a_fast_forward_can_be_taken_back(repo):
+    before = repo.head("main")
+    propose(repo, "cr/1-add", {CUSTOMER: LINES})
+    result = repo.merge("cr/1-add", committer=REX, message="m")
+    assert result.fast_forward and result.previous == before
+
+    repo.reset_branch("main", to=before, expected=result.sha)
+
+    assert repo.head("main") == before
+    assert repo.read(CUSTOMER) is None
+
+
+def test_reset_refuses_when_the_branch_moved_on_and_changes_nothing(repo):
+    # given main moved past the merge we would take back
+    before = repo.head("main")
+    propose(repo, "cr/1-a", {CUSTOMER: LINES})
+    first = repo.merge("cr/1-a", committer=REX, message="m")
+    propose(repo, "cr/2-b", {ORDERS: b"o\n"})
+    second = repo.merge("cr/2-b", committer=REX, message="m")
+    # when / then
+    with pytest.raises(StaleHead) as info:
+        repo.reset_branch("main", to=before, expected=first.sha)
+    assert info.value.actual == second.sha
+    assert repo.head("main") == second.sha
+
+
+def test_reset_of_a_missing_branch_or_with_a_bad_expected_sha_is_refused(repo):
+    head = repo.head("main")
+    with pytest.raises(BranchMissing):
+        repo.reset_branch("cr/404-gone", to=head, expected=head)
+    with pytest.raises(ConfigRepoError, match="full commit sha"):
+        repo.reset_branch("main", to=head, expected="main")
+    with pytest.raises(ConfigRepoError):
+        repo.reset_branch("main", to="--force", expected=head)
+    assert repo.head("main") == head
+
+
+def test_merge_says_where_main_was_when_already_merged(repo):
+    propose(repo, "cr/1-a", {CUSTOMER: LINES})
+    first = repo.merge("cr/1-a", committer=REX, message="m")
+
+    again = repo.merge("cr/1-a", committer=REX, message="m")
+
+    assert again.already_merged and again.previous == again.sha == first.sha

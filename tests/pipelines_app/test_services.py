@@ -415,32 +415,127 @@ def test_the_semantic_diff_says_what_changed_in_plain_words(repo, alice, bob):
     assert any("mask" in line for line in lines), lines
 
 
-def test_a_database_failure_after_the_merge_is_healed_by_the_next_approval(
-    repo, alice, bob, monkeypatch
-):
-    # given the database write after the git merge fails once
+def fail_the_merge_audit_once(monkeypatch, before_failing=None):
+    """Make the database write that follows the git merge fail once (as a lost connection
+    would), optionally running ``before_failing()`` first (e.g. another writer moving main)."""
+    from django.db import DatabaseError
+
     from pipelines_app import audit
 
-    cr = propose(alice)
     record = audit.record
+    state = {"failed": False}
 
     def failing_once(actor, action, *args, **kwargs):
-        if action == "change_request.merge" and not failing_once.failed:
-            failing_once.failed = True
-            raise RuntimeError("database went away")
+        if action == "change_request.merge" and not state["failed"]:
+            state["failed"] = True
+            if before_failing is not None:
+                before_failing()
+            raise DatabaseError("server closed the connection unexpectedly")
         return record(actor, action, *args, **kwargs)
 
-    failing_once.failed = False
     monkeypatch.setattr(audit, "record", failing_once)
+    return state
+
+
+def test_a_database_failure_after_the_merge_moves_main_back(repo, alice, bob, monkeypatch):
+    # given the database write after the git merge fails once
+    from django.db import DatabaseError
+
+    cr = propose(alice)
+    main_before = repo.head("main")
+    fail_the_merge_audit_once(monkeypatch)
 
     # when
-    with pytest.raises(RuntimeError):
+    with pytest.raises(DatabaseError):
         services.change_request_approve(change_request=cr, reviewer=bob)
 
-    # then the change is still in review (main has it), and approving again records the merge
+    # then git and the database agree: main is back, the change is still in review
     cr.refresh_from_db()
     assert cr.status == "in_review"
+    assert repo.head("main") == main_before
+    assert repo.read(PATH) is None
+    assert repo.head(cr.branch) == cr.head_commit
+    assert not AuditEvent.objects.filter(action="change_request.merge").exists()
+    # and approving again merges it for real
+    cr = services.change_request_approve(change_request=cr, reviewer=bob)
+    assert cr.status == "merged"
+    assert repo.read(PATH) == pipeline_xml()
+    assert not AuditEvent.objects.get(action="change_request.merge").details["already_merged"]
+
+
+def test_a_merge_commit_is_taken_back_too_when_the_database_fails(repo, alice, bob, monkeypatch):
+    # given main moved since the change was proposed (so the approval makes a merge commit)
+    from django.db import DatabaseError
+
+    cr = propose(alice)
+    main_before = seed_main(repo, {"applications/sales/staging/resources/notes.txt": b"n\n"})
+    fail_the_merge_audit_once(monkeypatch)
+
+    # when
+    with pytest.raises(DatabaseError):
+        services.change_request_approve(change_request=cr, reviewer=bob)
+
+    # then
+    assert repo.head("main") == main_before
+    assert not repo.is_ancestor(cr.head_commit, "main")
+
+
+def test_when_main_moved_on_after_the_failed_write_the_next_approval_records_the_merge(
+    repo, alice, bob, monkeypatch
+):
+    # given another writer moves main on top of the merge before the database write fails
+    from django.db import DatabaseError
+
+    cr = propose(alice)
+    later = {}
+
+    def another_merge_lands():
+        later["sha"] = seed_main(repo, {"applications/sales/staging/resources/x.txt": b"x\n"})
+
+    fail_the_merge_audit_once(monkeypatch, before_failing=another_merge_lands)
+
+    # when
+    with pytest.raises(DatabaseError):
+        services.change_request_approve(change_request=cr, reviewer=bob)
+
+    # then main is not rewound (that would drop the other change); it keeps this one too
+    cr.refresh_from_db()
+    assert cr.status == "in_review"
+    assert repo.head("main") == later["sha"]
     assert repo.is_ancestor(cr.head_commit, "main")
+    # and approving again records the merge that is already there
+    cr = services.change_request_approve(change_request=cr, reviewer=bob)
+    assert cr.status == "merged"
+    assert AuditEvent.objects.get(action="change_request.merge").details["already_merged"]
+
+
+def test_a_pushed_merge_is_kept_when_the_database_fails(
+    settings, tmp_path, cast, alice, bob, monkeypatch
+):
+    # given a remote, and the database write after the merge and push fails once
+    import subprocess
+
+    from django.db import DatabaseError
+
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    settings.HUB_CONFIG_REMOTE = str(remote)
+    repo = services.config_repository()
+    seed_main(repo, {"applications/sales/staging/schemas/customer.avsc": CUSTOMER_SCHEMA})
+    cr = propose(alice)
+    fail_the_merge_audit_once(monkeypatch)
+
+    # when
+    with pytest.raises(DatabaseError):
+        services.change_request_approve(change_request=cr, reviewer=bob)
+
+    # then the remote has the merge and local main is not rewound away from it
+    remote_main = subprocess.run(
+        ["git", "--git-dir", str(remote), "rev-parse", "main"], capture_output=True, text=True
+    ).stdout.strip()
+    assert repo.head("main") == remote_main
+    assert repo.is_ancestor(cr.head_commit, "main")
+    # and the next approval records it
     cr = services.change_request_approve(change_request=cr, reviewer=bob)
     assert cr.status == "merged"
     assert AuditEvent.objects.get(action="change_request.merge").details["already_merged"]
