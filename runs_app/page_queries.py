@@ -53,6 +53,7 @@ class RunFilters:
     since: datetime | None = None
     category: str = ""
     message: str = ""
+    top_level: bool = False  # hide the pipeline runs that are nodes of a job
     before: tuple[datetime, uuid.UUID] | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -84,6 +85,7 @@ class RunFilters:
             f.range, f.since = rng, timezone.now() - RANGES[rng]
         f.category = get("category", 32)
         f.message = get("message", 200)
+        f.top_level = get("top", 5) == "1"
         f.before = _cursor(get("before", 100), f.problems)
         return f
 
@@ -92,12 +94,14 @@ class RunFilters:
         from urllib.parse import urlencode
 
         names = ("application", "pipeline", "status", "range", "category", "message")
-        values = {n: getattr(self, n) for n in names} | override
+        values = {n: getattr(self, n) for n in names} | {"top": "1" if self.top_level else ""}
+        values |= override
         return urlencode({k: v for k, v in values.items() if v})
 
     @property
     def active(self) -> bool:
-        return any((self.application, self.pipeline, self.status, self.range, self.category))
+        chosen = (self.application, self.pipeline, self.status, self.range, self.category)
+        return any((*chosen, self.top_level))
 
 
 def _cursor(raw: str, problems: list[str]) -> tuple[datetime, uuid.UUID] | None:
@@ -144,6 +148,8 @@ def _filtered(model, name_field: str, f: RunFilters, visible):
         qs = qs.filter(error_category=f.category)
     if f.message:
         qs = qs.filter(error_message__startswith=f.message)
+    if f.top_level and model is PipelineRun:
+        qs = qs.filter(job_run__isnull=True)
     if f.before:
         at, ident = f.before
         qs = qs.filter(Q(queued_at__lt=at) | Q(queued_at=at, id__lt=ident))

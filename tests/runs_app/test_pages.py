@@ -263,3 +263,14 @@ def test_the_run_list_costs_the_same_queries_for_one_job_or_many(client, cast):
         pipeline_run(job_run=more, job_node="a")
         pipeline_run(job_run=more, job_node="b")
     assert queries() == one
+
+
+def test_runs_inside_jobs_can_be_hidden_to_see_top_level_runs_only(client, cast):
+    job = job_run(job_id="nightly", status="succeeded")
+    pipeline_run(job_run=job, job_node="inner_step", pipeline_id="inner_step")
+    pipeline_run(pipeline_id="standalone")
+    client.force_login(cast.alice)
+    names = [r.name for r in client.get(reverse("runs:run_list"), {"top": "1"}).context["runs"]]
+    assert sorted(names) == ["nightly", "standalone"]
+    names = [r.name for r in client.get(reverse("runs:run_list")).context["runs"]]
+    assert sorted(names) == ["inner_step", "nightly", "standalone"]
