@@ -98,11 +98,11 @@ class CsvOutput(Output):
         self.fs.delete(self.tmp)
         df, self._obs = _observed(self.df)
         df.write.options(**writer_options(self.target)).mode("overwrite").csv(self.tmp)
-        self.rows_written = _rows(self._obs)
 
     def commit(self) -> None:
         if self.skip:
             return
+        self.rows_written = _rows(self._obs)
         if self.target.mode == "append" and self.fs.exists(self.path):
             for old in self.fs.list(self.path):
                 if name(old).startswith(f"part-{self.tag}-"):
@@ -175,7 +175,8 @@ class HiveOutput(Output):
         self.fs = FS(spark)
         self.tag = _tag(run_id)
         self.warehouse = warehouse.rstrip("/")
-        self.staging = f"{self.warehouse}/_hub_staging/{self.tag}/{self.db}.{self.table}"
+        self.staging_root = f"{self.warehouse}/_hub_staging/{self.tag}"
+        self.staging = f"{self.staging_root}/{self.db}.{self.table}"
         self.exists = False
         self.partitions: list[str] = list(target.partition_by)
         self.version_dir: str | None = None
@@ -226,8 +227,6 @@ class HiveOutput(Output):
         else:
             self.fs.delete(self.staging)
             df.write.mode("overwrite").parquet(self.staging)
-        # merge: the rows the run brought (inserted or updated), not the table's size.
-        self.rows_written = _rows(self._merge_obs if target.mode == "merge" else self._obs)
 
     def _merged(self, df: DataFrame) -> DataFrame:
         keys = list(self.target.keys)
@@ -247,6 +246,8 @@ class HiveOutput(Output):
 
     def commit(self) -> None:
         spark = self.spark
+        # merge: the rows the run brought (inserted or updated), not the table's size.
+        self.rows_written = _rows(self._merge_obs if self.target.mode == "merge" else self._obs)
         spark.sql(f"CREATE DATABASE IF NOT EXISTS `{self.db}`")
         fmt = self.target.format
         if self.version_dir is not None:

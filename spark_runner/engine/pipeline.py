@@ -15,8 +15,9 @@ XML tag in ``registry``. The skeleton:
 7. result: per-step rows in/out, per-target rows written, a located error on failure.
 
 Row counts cost no extra pass over the data: each dataset carries a Spark ``Observation`` (a
-count collected while the data is written). Step seconds are the time the step takes to plan;
-Spark does the work when the targets are written, which the target seconds show.
+count collected while the data is written). The input of a global sort is cached (the sort
+samples its input before reading it, which would count it twice). Step seconds are the time
+the step takes to plan; Spark does the work when the targets are written (target seconds).
 """
 
 from __future__ import annotations
@@ -57,11 +58,13 @@ from spark_runner.engine.connectors.csv import CsvRead, read_csv
 from spark_runner.engine.connectors.jdbc import read_jdbc
 from spark_runner.engine.context import RunContext
 from spark_runner.engine.errors import EngineError, RunError, condense, redact
+from spark_runner.engine.fs import FS
 from spark_runner.engine.result import PipelineResult, SourceMetrics, StepMetrics, TargetMetrics
 from spark_runner.engine.schema import conform, to_struct
 
 log = logging.getLogger("spark_runner.engine")
 
+_GLOBAL_ORDER_TAGS = frozenset({"sort"})
 _cancel_lock = threading.Lock()
 _cancelled: set[str] = set()
 
@@ -279,6 +282,8 @@ class SparkPipeline:
             self.where, self.phase = f"step {index} ({tag})", "step"
             started = time.monotonic()
             inputs = [self.counts.get(i) for i in step_inputs(step) if self._touch(i)]
+            if tag in _GLOBAL_ORDER_TAGS:
+                self._persist(step.source)
             strategy = registry.get(tag)
             apply = getattr(strategy, "apply", strategy)
             self.where, self.phase = f"step {index} ({tag})", "step"
@@ -291,6 +296,14 @@ class SparkPipeline:
             self.last_dataset = out
             metrics = StepMetrics(index, tag, out, seconds=time.monotonic() - started)
             self.steps.append((metrics, inputs, obs))
+
+    def _persist(self, dataset_id: str) -> None:
+        """A global sort reads its input twice (a sample for the ranges, then the data): the
+        input is cached so that it is computed, and counted, once."""
+        if dataset_id in self.datasets:
+            df = self.datasets[dataset_id].persist()
+            self.datasets[dataset_id] = df
+            self.cached.append(df)
 
     def _touch(self, dataset_id: str) -> bool:
         if dataset_id in self.datasets:
@@ -322,6 +335,7 @@ class SparkPipeline:
             started = time.monotonic()
             output.stage()
             output.seconds = time.monotonic() - started
+        drain_listeners(self.spark)
 
     def make_output(self, target, df: DataFrame) -> Output:
         if isinstance(target, HiveTarget):
@@ -385,6 +399,10 @@ class SparkPipeline:
                 output.abort()
 
     def release(self) -> None:
+        staging = {o.staging_root for o in self.outputs if getattr(o, "staging_root", None)}
+        for folder in staging:
+            with contextlib.suppress(Exception):
+                FS(self.spark).delete(folder)
         for df in self.cached:
             with contextlib.suppress(Exception):
                 df.unpersist()
@@ -444,6 +462,13 @@ class SparkPipeline:
     def _check_cancelled(self) -> None:
         if self.ctx.job_group in _cancelled:
             raise Cancelled("cancelled by an operator")
+
+
+def drain_listeners(spark, timeout_ms: int = 10_000) -> None:
+    """Observed metrics arrive through Spark's listener bus, a moment after the write returns:
+    wait for the bus to be empty so that the counts are there."""
+    with contextlib.suppress(Exception):
+        spark.sparkContext._jsc.sc().listenerBus().waitUntilEmpty(timeout_ms)
 
 
 def _observed(obs: Observation | None, key: str) -> int | None:

@@ -1,0 +1,1 @@
+"""The demo application "retail": config files (demo/config) and sample data (demo/data)."""
