@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("pipelines_app.api.urls")),
     path("api/v1/", include("runs_app.api.urls")),
+    path("", include("runs_app.metrics_urls")),
     path("", include("pipelines_app.urls")),
     path("", include("runs_app.urls")),
 ]
