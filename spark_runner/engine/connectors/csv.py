@@ -78,7 +78,7 @@ def read_csv(spark, source: CsvSource, path: str, schema: T.StructType | None) -
             .option("mode", "PERMISSIVE")
             .option("columnNameOfCorruptRecord", CORRUPT)
             .csv(path)
-            .select(F.col(CORRUPT), F.input_file_name().alias("file"))
+            .select(F.col(CORRUPT), first, F.input_file_name().alias("file"))
             .filter(F.col(CORRUPT).isNotNull())
             .first()
         )
