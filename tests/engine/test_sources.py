@@ -106,7 +106,8 @@ def test_a_missing_file_and_a_header_not_matching_the_schema_are_located_errors(
     ws.file("in/wrong.csv", "id,fullname,joined\n1,Ann,2024-01-02\n")
     missing = ws.run(
         ws.pipeline(
-            '<sources><csv id="c" path="in/none_*.csv"/></sources><targets><csv path="o"/></targets>'
+            '<sources><csv id="c" path="in/none_*.csv"/></sources>'
+            '<targets><csv path="o"/></targets>'
         )
     )
     assert (missing.error.category, missing.error.where) == ("source_missing", "source c")
