@@ -5,6 +5,7 @@ from pipelines_app.views import (
     catalog,
     changes,
     definition,
+    jobs,
     reviews,
     wizard,
     xml_editor,
@@ -17,6 +18,9 @@ one = "pipelines/<str:application>/<str:layer>/<str:kind>/<str:def_id>/"
 urlpatterns = [
     path("pipelines/", catalog.catalog, name="catalog"),
     path("pipelines/new/", wizard.wizard_start, name="wizard"),
+    path("pipelines/new/job/", jobs.job_start, name="job_new"),
+    path("pipelines/job/<str:key>/", jobs.job_form, name="job"),
+    path("pipelines/job/<str:key>/review/", jobs.job_review, name="job_review"),
     path("pipelines/cron-preview/", wizard.cron_preview, name="cron_preview"),
     path("pipelines/draft/<str:key>/xml/", xml_editor.wizard_xml, name="wizard_xml"),
     path("pipelines/draft/<str:key>/<str:step>/", wizard.wizard_step, name="wizard_step"),

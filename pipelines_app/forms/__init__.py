@@ -10,6 +10,7 @@ from pipelines_app.forms.extras import (
     split_extras,
 )
 from pipelines_app.forms.fields import choices, split_list, validate_name
+from pipelines_app.forms.job import JobBasicsForm, PipelineRefForm
 from pipelines_app.forms.pages import (
     AuditFilterForm,
     BasicsForm,
@@ -48,6 +49,7 @@ ROW_FORMS: dict[str, dict[str, type[RowForm]]] = {
         )
     },
     "targets": {f.kind: f for f in (HiveTargetForm, CsvTargetForm, DatabaseTargetForm)},
+    "pipelines": {PipelineRefForm.kind: PipelineRefForm},
     "parameters": {
         f.kind: f for f in (ParameterForm, EmailNotificationForm, WebhookNotificationForm)
     },
@@ -67,6 +69,8 @@ __all__ = [
     "BasicsForm",
     "ChangeFilterForm",
     "CommentForm",
+    "JobBasicsForm",
+    "PipelineRefForm",
     "ReviewActionForm",
     "RowForm",
     "SubmitForm",

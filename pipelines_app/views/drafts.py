@@ -66,9 +66,9 @@ def open_draft(request, data: bytes, definition, *, xml_mode: bool = False, **co
     if definition is None or xml_mode:
         key = new_draft(request, mode="xml", xml=data.decode("utf-8", "replace"), **common)
         return redirect(reverse("pipelines:wizard_xml", args=[key]))
-    if definition.kind == "job":  # the job form comes next
-        key = new_draft(request, mode="xml", xml=data.decode("utf-8", "replace"), **common)
-        return redirect(reverse("pipelines:wizard_xml", args=[key]))
+    if definition.kind == "job":
+        key = new_draft(request, **draft_from_job(definition, **common))
+        return redirect(reverse("pipelines:job", args=[key]))
     key = new_draft(request, **draft_from_definition(definition, **common))
     return redirect(reverse("pipelines:wizard_step", args=[key, "basics"]))
 
@@ -103,6 +103,29 @@ def draft_from_definition(definition, **values) -> dict:
         "application": application,
         "layer": definition.layer,
         **rows,
+        **values,
+    }
+
+
+def draft_from_job(job: m.JobPipeline, **values) -> dict:
+    """The job form's raw values for a job on main or on a change's branch."""
+    meta = job.metadata
+    basics = {
+        "application": values["application"],
+        "layer": values["layer"],
+        "id": job.id,
+        "version": job.version,
+        "owner": meta.owner or "",
+        "sla": meta.sla or "",
+        "schedule": meta.schedule or "",
+        "description": meta.description or "",
+    }
+    return {
+        "mode": "job",
+        "basics": basics,
+        "pipelines": raw_rows("pipelines", job.pipelines),
+        "parameters": raw_rows("parameters", f.extras_of(job)),
+        "locked": True,
         **values,
     }
 

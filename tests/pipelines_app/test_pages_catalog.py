@@ -143,7 +143,7 @@ def test_filters_sent_by_htmx_return_only_the_table(client, cast, published):
     assert body.lstrip().startswith('<div id="catalog-table">') and "customer_load" in body
 
 
-def test_a_job_opens_in_the_xml_editor(client, cast, published):
+def test_a_job_opens_in_the_job_form_and_in_the_xml_editor_on_request(client, cast, published):
     job = (
         b'<jobPipeline id="nightly" version="1.0"><metadata><owner>t</owner><sla>PT1H</sla>'
         b"<schedule>0 2 * * *</schedule></metadata><pipelines>"
@@ -161,6 +161,9 @@ def test_a_job_opens_in_the_xml_editor(client, cast, published):
     client.force_login(cast.alice)
     assert "nightly" in client.get("/pipelines/").content.decode()
     response = client.get("/pipelines/sales/staging/job/nightly/edit/")
+    assert response["Location"].startswith("/pipelines/job/")
+    assert "Edit job nightly" in client.get(response["Location"]).content.decode()
+    response = client.get("/pipelines/sales/staging/job/nightly/edit/?mode=xml")
     assert response["Location"].endswith("/xml/")
     body = client.get(response["Location"]).content.decode()
     assert "Edit nightly (XML)" in body and "pipelineRef" in body

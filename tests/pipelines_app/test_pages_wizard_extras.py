@@ -75,7 +75,8 @@ def test_editing_a_pipeline_opens_its_parameters_and_notifications(client, cast,
     # given: a published pipeline with a parameter and a webhook
     xml = (
         '<pipeline id="orders" version="1.0" layer="staging"><metadata><owner>t</owner>'
-        '<sla>PT1H</sla><schedule>0 1 * * *</schedule></metadata><parameters><parameter name="region" default="eu"/></parameters>'
+        "<sla>PT1H</sla><schedule>0 1 * * *</schedule></metadata>"
+        '<parameters><parameter name="region" default="eu"/></parameters>'
         '<sources><csv id="orders" path="landing/orders.csv"/></sources>'
         '<targets><hive table="staging.orders"/></targets>'
         '<notifications><webhook url="https://h.example.com/x" on="failure" secretRef="k1"/>'

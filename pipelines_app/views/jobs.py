@@ -1,0 +1,269 @@
+"""The guided job pipeline form: basics, the pipelines the job runs (chosen among the
+application's pipelines on main), their order and what happens when one fails, parameters and
+notifications; then the canonical XML, its validation, and a change request of kind "job"."""
+
+from __future__ import annotations
+
+import logging
+from itertools import pairwise
+
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from config_repo.errors import ConfigRepoError
+from config_repo.layout import definition_path
+from pipelines_app import forms as f
+from pipelines_app import permissions, services
+from pipelines_app.errors import ServiceError
+from pipelines_app.views.checking import check_definition
+from pipelines_app.views.common import highlighted_xml, page, respond
+from pipelines_app.views.drafts import get_draft, lost_draft, new_draft, propose
+from pipelines_app.views.placing import field_problems, place_problems, problems_by_place
+from pipelines_app.views.rows import (
+    apply_row_action,
+    build_rows,
+    form_issues,
+    row_cards,
+    row_form,
+    rows_from_post,
+)
+from pipelines_app.views.wizard import cron_context
+from spark_runner.definition import model as m
+from spark_runner.definition import render as render_xml
+from spark_runner.definition.rules import find_cycle
+
+logger = logging.getLogger(__name__)
+
+JOB_SECTIONS = {"pipelines": "pipelines", "parameters": "parameters", "notifications": "parameters"}
+PREFIXES = {"pipelines": "p", "parameters": "x"}
+CYCLE_MESSAGE = "the dependencies form a cycle"
+
+
+def application_pipelines(application: str) -> list[str]:
+    """Ids of the application's pipelines on main (any layer): what a job may run."""
+    if not application:
+        return []
+    try:
+        found = services.config_repository().definitions(
+            "main", application=application, kind="pipeline"
+        )
+    except (ServiceError, ConfigRepoError, ValueError):
+        return []
+    return sorted({entry.id for entry in found})
+
+
+def job_applications(request, draft: dict) -> list[str]:
+    applications = permissions.applications_for(request.user, "author")
+    chosen = draft["basics"].get("application")
+    if draft["locked"] and chosen and chosen not in applications:
+        applications = [*applications, chosen]
+    return applications
+
+
+def ref_forms(draft: dict, pipelines: list[str]) -> list[f.PipelineRefForm]:
+    """A form per pipeline row; "Runs after" offers the rows above it (and keeps any choice
+    already made, so a job written in XML opens as it is)."""
+    forms, above = [], []
+    for index, row in enumerate(draft["pipelines"]):
+        chosen = [d for d in row["data"].get("depends_on") or [] if d not in above]
+        options = [*above, *chosen]
+        form = row_form("pipelines", row, index, "p", pipelines=pipelines, above=options)
+        forms.append(form)
+        if row["data"].get("id") and row["data"]["id"] not in above:
+            above.append(row["data"]["id"])
+    return forms
+
+
+def cycle_in_words(cycle: list[str]) -> str:
+    steps = [f"{a} runs after {b}" for a, b in pairwise(cycle)]
+    said = steps[0] if len(steps) == 1 else ", ".join(steps[:-1]) + " and " + steps[-1]
+    return (
+        f"{said[:1].upper()}{said[1:]}: these pipelines wait for each other, so none of them "
+        "could ever start. Remove one of these “Runs after” choices."
+    )
+
+
+def build_job(draft: dict, pipelines: list[str]):
+    """(JobPipeline, []) from the form's values, or (None, issues) naming the row to fix."""
+    application = draft["basics"].get("application", "")
+    basics = f.JobBasicsForm(draft["basics"], applications=[application])
+    issues = form_issues(basics, "basics")
+    refs, found = build_rows("pipelines", draft["pipelines"], forms=ref_forms(draft, pipelines))
+    issues += found
+    extras, found = build_rows("parameters", draft["parameters"], "x")
+    issues += found
+    if not draft["pipelines"]:
+        text = "Add at least one pipeline for the job to run."
+        issues.append({"step": "pipelines", "index": None, "field": None, "text": text})
+    cycle = find_cycle({ref.id: ref.depends_on for ref in refs}) if not issues else None
+    if cycle:
+        index = next(i for i, ref in enumerate(refs) if ref.id == cycle[0])
+        text = cycle_in_words(cycle)
+        issues.append({"step": "pipelines", "index": index, "field": "depends_on", "text": text})
+    if issues:
+        return None, issues
+    data = basics.cleaned_data
+    parameters, notifications = f.split_extras(extras)
+    job = m.JobPipeline(
+        id=data["id"],
+        version=data["version"],
+        metadata=m.Metadata(
+            owner=data["owner"],
+            sla=data["sla"] or None,
+            schedule=data["schedule"] or None,
+            description=data["description"] or None,
+        ),
+        parameters=parameters,
+        pipelines=tuple(refs),
+        notifications=notifications,
+    )
+    return job, []
+
+
+@page
+def job_start(request):
+    """A new, empty job draft."""
+    if not permissions.applications_for(request.user, "author"):
+        return render(request, "pipelines_app/wizard_not_author.html")
+    key = new_draft(request, mode="job", pipelines=[])
+    return redirect("pipelines:job", key)
+
+
+def _job_draft(request, key: str) -> dict:
+    draft = get_draft(request, key)
+    if draft.get("mode") != "job":
+        raise Http404("This draft is not a job.")
+    draft.setdefault("pipelines", [])
+    return draft
+
+
+@page
+def job_form(request, key: str):
+    try:
+        draft = _job_draft(request, key)
+    except Http404:
+        return lost_draft(request, reverse("pipelines:job_new"))
+    show_errors = False
+    if request.method == "POST":
+        action = request.POST.get("action", "review")
+        _read_post(request, draft)
+        request.session.modified = True
+        section, _, row_action = action.partition("/")
+        if section in PREFIXES and apply_row_action(draft[section], section, row_action):
+            draft["problems"] = {}  # rows moved: old findings no longer point right
+        elif action == "review":
+            if _job_complete(request, draft):
+                return redirect("pipelines:job_review", key)
+            show_errors = True
+    return _render_job(request, key, draft, show_errors)
+
+
+def _read_post(request, draft: dict) -> None:
+    posted = {n: request.POST[n] for n in f.JobBasicsForm.base_fields if n in request.POST}
+    if draft["locked"]:
+        for name in ("application", "layer", "id"):
+            posted[name] = draft["basics"].get(name, "")
+    draft["basics"] = posted
+    for section, prefix in PREFIXES.items():
+        draft[section] = rows_from_post(request.POST, section, prefix)
+
+
+def _basics(request, draft: dict) -> f.JobBasicsForm:
+    return f.JobBasicsForm(
+        draft["basics"],
+        initial=draft["basics"],  # what a locked (disabled) field shows
+        applications=job_applications(request, draft),
+        locked=draft["locked"],
+    )
+
+
+def _job_complete(request, draft: dict) -> bool:
+    pipelines = application_pipelines(draft["basics"].get("application", ""))
+    forms = [_basics(request, draft), *ref_forms(draft, pipelines)]
+    forms += [row_form("parameters", r, i, "x") for i, r in enumerate(draft["parameters"])]
+    return all(form.is_valid() for form in forms) and bool(draft["pipelines"])
+
+
+def _render_job(request, key: str, draft: dict, show_errors: bool):
+    application = draft["basics"].get("application") or ""
+    pipelines = application_pipelines(application)
+    problems = draft["problems"]
+    context = {
+        "key": key,
+        "draft": draft,
+        "editing": draft["locked"],
+        "form": _basics(request, draft),
+        "fp": field_problems(problems, "basics"),
+        "cron": cron_context(draft["basics"].get("schedule", "")),
+        "refs": row_cards(
+            "pipelines",
+            draft["pipelines"],
+            problems,
+            "p",
+            forms=ref_forms(draft, pipelines),
+        ),
+        "ref_problems": problems.get("pipelines", []),
+        "extras": row_cards("parameters", draft["parameters"], problems, "x"),
+        "kinds": [(k, c.label) for k, c in f.ROW_FORMS["parameters"].items()],
+        "pipelines": pipelines,
+        "application": application,
+        "show_errors": show_errors,
+        "problems": problems.get("basics", []),
+    }
+    return respond(
+        request,
+        "pipelines_app/job_form.html",
+        context,
+        fragment="pipelines_app/partials/job_body.html",
+    )
+
+
+@page
+def job_review(request, key: str):
+    """The job's canonical XML and its validation; submitting opens a change request."""
+    try:
+        draft = _job_draft(request, key)
+    except Http404:
+        return lost_draft(request, reverse("pipelines:job_new"))
+    application = draft["basics"].get("application", "")
+    job, issues = build_job(draft, application_pipelines(application))
+    xml, placed, path = b"", [], ""
+    if job is not None:
+        xml = render_xml(job)
+        path = definition_path(application, draft["basics"]["layer"], "job", job.id)
+        problems = [p for p in check_definition(path, xml) if CYCLE_MESSAGE not in p.message]
+        rows = {"pipelines": draft["pipelines"], "parameters": draft["parameters"]}
+        placed = place_problems(path, xml, problems, rows, JOB_SECTIONS)
+    draft["problems"] = problems_by_place(issues or placed)
+    request.session.modified = True
+    verb = "Update" if draft["locked"] else "Add"
+    default = {"title": f"{verb} job {draft['basics'].get('id', '')}".strip()}
+    form = f.SubmitForm(request.POST or None, initial=draft["submit"] or default)
+    can_submit = job is not None and not placed
+    if request.method == "POST" and can_submit and form.is_valid():
+        draft["submit"] = form.cleaned_data
+        response = propose(
+            request,
+            key,
+            draft,
+            application=application,
+            layer=draft["basics"]["layer"],
+            kind="job",
+            xml=xml,
+            title=form.cleaned_data["title"],
+            description=form.cleaned_data["description"],
+        )
+        if response is not None:
+            return response
+    context = {
+        "key": key,
+        "draft": draft,
+        "issues": issues or placed,
+        "xml": highlighted_xml(xml) if xml else "",
+        "path": path,
+        "form": form,
+        "can_submit": can_submit,
+        "editing": draft["locked"],
+    }
+    return render(request, "pipelines_app/job_review.html", context)

@@ -1,0 +1,102 @@
+"""An author builds a job pipeline in the guided form: two published pipelines chained, the
+second retried twice on failure, then submits it for review."""
+
+import os
+
+import pytest
+
+from config_repo import Actor
+from pipelines_app.services import config_repository
+from pipelines_app.testing import CUSTOMER_SCHEMA, PASSWORD, make_personas, pipeline_xml
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHOTS = os.environ.get("HUB_SHOTS_DIR")
+
+
+def shot(page, name):
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
+
+
+@pytest.fixture
+def published(settings):
+    """Alice authors "sales", whose main holds two pipelines."""
+    cast = make_personas("sales")
+    files = {"applications/sales/staging/schemas/customer.avsc": CUSTOMER_SCHEMA}
+    for name in ("customer_load", "orders_load"):
+        files[f"applications/sales/staging/pipelines/{name}.xml"] = pipeline_xml(name)
+    config_repository().commit(
+        "main", files, message="seed", author=Actor(name="Seeder", email="seed@example.com")
+    )
+    return cast
+
+
+class redraws:
+    """Around an action that has htmx draw the form again: waits until the new form is in."""
+
+    def __init__(self, page):
+        self.page = page
+
+    def __enter__(self):
+        self.page.evaluate("document.getElementById('job-body').dataset.old = '1'")
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            self.page.wait_for_function(
+                "() => { const f = document.getElementById('job-body');"
+                " return f && !f.dataset.old && !document.querySelector('.htmx-settling'); }"
+            )
+
+
+def test_an_author_chains_two_published_pipelines_with_retries_and_submits(page, login, published):
+    # given
+    login("alice", PASSWORD)
+    page.goto("/pipelines/new/job/")
+    with redraws(page):
+        page.select_option("select[name=application]", "sales")
+    page.select_option("select[name=layer]", "service")
+    page.fill("input[name=id]", "nightly_customers")
+    page.fill("input[name=owner]", "customer-team")
+    page.fill("input[name=sla]", "PT4H")
+    page.fill("input[name=schedule]", "0 2 * * *")
+    page.get_by_text("Runs every day at 02:00").wait_for()
+    # when: two pipelines, the second after the first, retried twice
+    with redraws(page):
+        page.get_by_role("button", name="+ Pipeline").click()
+    with redraws(page):
+        page.select_option("select[name=p0-id]", "customer_load")
+    with redraws(page):
+        page.get_by_role("button", name="+ Pipeline").click()
+    with redraws(page):
+        page.select_option("select[name=p1-id]", "orders_load")
+    page.select_option("select[name=p1-depends_on]", ["customer_load"])
+    retries = page.locator("[data-field=max_retries] input[name=p1-max_retries]")
+    fallback = page.locator("select[name=p1-fallback]")
+    retries.wait_for(state="hidden")  # halt, the default, has neither
+    fallback.wait_for(state="hidden")
+    page.select_option("select[name=p1-on_failure]", "retry")
+    # then: only the retry count shows
+    retries.wait_for(state="visible")
+    assert not fallback.is_visible()
+    retries.fill("2")
+    with redraws(page):
+        page.get_by_role("button", name="+ Email").click()
+    page.fill("input[name=x0-to]", "customer-team@example.com")
+    shot(page, "job-form")
+    # when
+    page.get_by_role("button", name="Review →").click()
+    page.wait_for_url("**/review/")
+    # then: the canonical XML, valid
+    page.get_by_text("The job is valid.").wait_for()
+    xml = page.locator(".xml-view").inner_text()
+    assert 'dependsOn="customer_load"' in xml and 'maxRetries="2"' in xml
+    shot(page, "job-review")
+    # when
+    page.fill("input[name=title]", "Nightly customers job")
+    page.get_by_role("button", name="Submit for review").click()
+    # then: the change request is in review
+    page.wait_for_url("**/changes/*/")
+    assert page.locator("h1").inner_text().startswith("Nightly customers job")
+    assert page.locator("h1 .badge").inner_text() == "In review"
+    shot(page, "job-change")
