@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 
+from config_repo.gitcmd import LRU
 from config_repo.layout import parse_definition_path
 from spark_runner.definition import DefinitionInvalid, SchemaError, load_schema, parse
 from spark_runner.definition import model as m
@@ -39,12 +40,31 @@ DEFAULT_PII_PATTERNS = (
 )
 
 
+HIGH = "high"
+MEDIUM = "medium"
+
+# personal data and schema breaks hurt consumers at once; missing metadata is a gap to close
+SEVERITY = {
+    "pii_unmasked": HIGH,
+    "schema_column_dropped": HIGH,
+    "schema_type_changed": HIGH,
+    "missing_owner": MEDIUM,
+    "missing_sla": MEDIUM,
+    "missing_schedule": MEDIUM,
+}
+
+
 @dataclass(frozen=True)
 class Finding:
     code: str  # pii_unmasked | missing_owner | missing_sla | missing_schedule |
     #            schema_column_dropped | schema_type_changed
     file: str
     message: str
+    severity: str = ""  # "high" | "medium"; from the code when not given
+
+    def __post_init__(self):
+        if not self.severity:
+            object.__setattr__(self, "severity", SEVERITY.get(self.code, MEDIUM))
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -288,15 +308,58 @@ def check(application: str, before, after, changed_paths) -> list[Finding]:
     return findings
 
 
+# Commits never change, so what a change request's diff and findings are at a given (base, head)
+# never changes either: they are kept in-process, so the change page, the queue and approve do
+# not parse the application again each time. Keyed by the repository path too (tests use one
+# repository each) and, for findings, by the personal-data patterns in force.
+_diffs = LRU(256)
+_findings = LRU(1024)
+
+
+def change_diff(repo, base: str, head: str) -> list:
+    """``repo.diff(base, head)`` (a list of ``FileChange``), cached per (repository, base, head)
+    when both are full commit shas. Do not mutate the list."""
+    key = (str(repo.path), base, head)
+    cacheable = is_sha(base) and is_sha(head)
+    if cacheable:
+        cached = _diffs.get(key)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+    changes = repo.diff(base, head)
+    if cacheable:
+        _diffs.put(key, changes, weight=1)
+    return changes
+
+
 def change_request_findings(repo, change_request) -> list[Finding]:
-    """Findings for a change request at its current head (against its base)."""
-    if not change_request.head_commit or not change_request.base_commit:
+    """Findings for a change request at its current head (against its base), computed once per
+    (repository, application, base, head, personal-data patterns)."""
+    base, head = change_request.base_commit, change_request.head_commit
+    if not head or not base:
         return []
-    changes = repo.diff(change_request.base_commit, change_request.head_commit)
+    application = change_request.application.name
+    patterns = tuple(p.pattern for p in pii_patterns())
+    key = (str(repo.path), application, base, head, patterns)
+    cached = _findings.get(key)
+    if cached is not None:
+        return list(cached)  # type: ignore[call-overload]
+    changes = change_diff(repo, base, head)
     paths = {c.path for c in changes} | {c.old_path for c in changes if c.old_path}
-    return check(
-        change_request.application.name,
-        repo.files(change_request.base_commit),
-        repo.files(change_request.head_commit),
-        paths,
-    )
+    findings = check(application, repo.files(base), repo.files(head), paths)
+    if is_sha(base) and is_sha(head):
+        _findings.put(key, tuple(findings))
+    return findings
+
+
+_SHA = re.compile(r"[0-9a-f]{40}")
+
+
+def is_sha(value) -> bool:
+    return isinstance(value, str) and _SHA.fullmatch(value) is not None
+
+
+def clear_caches() -> None:
+    """Forget cached diffs and findings (tests; nothing else needs it)."""
+    global _diffs, _findings
+    _diffs = LRU(256)
+    _findings = LRU(1024)

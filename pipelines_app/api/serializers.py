@@ -78,6 +78,7 @@ class FindingSerializer(serializers.Serializer):
     code = serializers.CharField()
     file = serializers.CharField()
     message = serializers.CharField()
+    severity = serializers.ChoiceField(choices=["high", "medium"])
 
 
 class ReviewOutSerializer(serializers.Serializer):
@@ -186,6 +187,10 @@ class AuditEventSerializer(serializers.Serializer):
 class QueueItemSerializer(ChangeRequestOutSerializer):
     age_seconds = serializers.IntegerField()
     size = serializers.IntegerField()
+    findings = serializers.IntegerField(
+        allow_null=True, help_text="governance findings at the head (null: not readable)"
+    )
+    high_findings = serializers.IntegerField(allow_null=True)
 
 
 class TokenOutSerializer(serializers.Serializer):

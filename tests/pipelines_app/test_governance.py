@@ -138,7 +138,62 @@ def test_a_schema_change_dropping_a_target_column_is_a_finding(repo, alice, bob)
     # then
     findings = change_request_detail(cr).governance
     assert sorted(f.code for f in findings) == ["schema_column_dropped", "schema_type_changed"]
+    assert {f.severity for f in findings} == {"high"}
     dropped = next(f for f in findings if f.code == "schema_column_dropped")
     assert "country" in dropped.message
     changed = next(f for f in findings if f.code == "schema_type_changed")
     assert "customer_id long -> string" in changed.message
+
+
+def test_personal_data_is_high_severity_and_missing_metadata_medium(repo, alice):
+    cr = propose(alice, pipeline_xml(layer="service", mask=False, owner=None))
+
+    findings = change_request_detail(cr).governance
+
+    assert sorted((f.code, f.severity) for f in findings) == [
+        ("missing_owner", "medium"),
+        ("pii_unmasked", "high"),
+    ]
+    assert {d["severity"] for d in (f.as_dict() for f in findings)} == {"high", "medium"}
+
+
+def test_findings_are_worked_out_once_per_head_and_again_for_a_new_head(
+    repo, alice, bob, monkeypatch
+):
+    # given a change with a finding, and a count of how often the checks really run
+    from pipelines_app import governance, selectors
+
+    cr = propose(alice, pipeline_xml(layer="service", mask=False))
+    runs = {"check": 0, "semantic": 0}
+    check, semantic_lines = governance.check, selectors.semantic_lines
+
+    def counting_check(*args, **kwargs):
+        runs["check"] += 1
+        return check(*args, **kwargs)
+
+    def counting_semantic_lines(*args, **kwargs):
+        runs["semantic"] += 1
+        return semantic_lines(*args, **kwargs)
+
+    monkeypatch.setattr(governance, "check", counting_check)
+    monkeypatch.setattr(selectors, "semantic_lines", counting_semantic_lines)
+
+    # when the page is shown twice, the queue is listed and the approval is refused
+    first = change_request_detail(cr)
+    second = change_request_detail(cr)
+    queue = selectors.review_queue(bob)
+    with pytest.raises(GovernanceBlocked):
+        services.change_request_approve(change_request=cr, reviewer=bob)
+
+    # then the application was checked and diffed in words at most once
+    assert runs == {"check": 1, "semantic": 1}
+    assert first.governance == second.governance
+    assert first.semantic_diff == second.semantic_diff
+    assert queue[0].findings == 1 and queue[0].high_findings == 1
+
+    # when the author fixes it: a new head, checked afresh
+    cr = services.change_request_update(
+        change_request=cr, author=alice, xml=pipeline_xml(layer="service", mask=True)
+    )
+    assert change_request_detail(cr).governance == []
+    assert selectors.review_queue(bob)[0].findings == 0
