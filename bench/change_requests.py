@@ -3,12 +3,14 @@ second when 20 reviewers approve 20 different changes at once.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/datahub \
         .venv/bin/python -m bench.change_requests [--commits 5000] [--definitions 500] [--rounds 30]
+        [--catalog-definitions 200] [--catalog-commits 2000] [--only-catalog]
 
 The repository is built by ``bench.config_repo.build`` (``git fast-import``), with valid pipeline
 definitions (5 applications x 3 layers, 100 per application). Baseline, measured in the same run
 and alternating round by round: the bare config_repo calls the services make (``create_branch`` +
 ``commit`` for a proposal, ``merge`` for an approval), without validation, governance, database
-rows, row locks or audit. A throw-away database ``bench_change_requests`` is created and dropped.
+rows, row locks or audit. A throw-away database ``bench_change_requests_<pid>`` is created and
+dropped.
 """
 
 from __future__ import annotations
@@ -68,9 +70,15 @@ def main() -> None:
     parser.add_argument("--definitions", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--concurrent", type=int, default=20)
+    parser.add_argument("--catalog-definitions", type=int, default=200)
+    parser.add_argument("--catalog-commits", type=int, default=2000)
+    parser.add_argument("--catalog-rounds", type=int, default=3)
+    parser.add_argument(
+        "--only-catalog", action="store_true", help="run only the catalog measurement"
+    )
     args = parser.parse_args()
 
-    connection.settings_dict["TEST"]["NAME"] = "bench_change_requests"
+    connection.settings_dict["TEST"]["NAME"] = f"bench_change_requests_{os.getpid()}"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-change-requests-") as tmp:
@@ -85,8 +93,18 @@ def run(tmp: Path, args) -> None:
     from pipelines_app import services
     from pipelines_app.models import Application, Membership
 
-    path = tmp / "config"
     repo_bench.definition = definition  # the builder writes our valid pipelines
+    users = get_user_model().objects
+    author = users.create(username="author", email="author@bench.invalid")
+    for name in APPS:
+        application = Application.objects.create(name=name)
+        Membership.objects.create(user=author, application=application, role="author")
+    catalog_rows = catalog_speed(tmp / "catalog", author, args)
+    if args.only_catalog:
+        print_catalog(catalog_rows)
+        return
+
+    path = tmp / "config"
     start = time.perf_counter()
     repo_bench.build(path, args.commits, args.definitions)
     built = time.perf_counter() - start
@@ -99,15 +117,11 @@ def run(tmp: Path, args) -> None:
         f"built in {built:.1f} s"
     )
 
-    users = get_user_model().objects
-    author = users.create(username="author", email="author@bench.invalid")
     reviewers = [
         users.create(username=f"reviewer{i}", email=f"r{i}@bench.invalid")
         for i in range(args.concurrent)
     ]
-    for name in APPS:
-        application = Application.objects.create(name=name)
-        Membership.objects.create(user=author, application=application, role="author")
+    for application in Application.objects.all():
         for reviewer in reviewers:
             Membership.objects.create(user=reviewer, application=application, role="reviewer")
 
@@ -217,6 +231,99 @@ def run(tmp: Path, args) -> None:
         f"{f'{n} concurrent approvals (merged {merged})':<42} "
         f"{n / our_s:7.1f} merges/s   raw {n / raw_s:.1f} merges/s   ratio {raw_s / our_s:.2f}"
     )
+    print_catalog(catalog_rows)
+
+
+# ---------------------------------------------------------------- catalog
+
+
+def catalog_speed(path: Path, user, args) -> list[tuple[str, list[float], list[float]]]:
+    """First (cold) load of the catalog rows: before, a ``git log --follow`` per definition for
+    its last commit (what ``definition_history(limit=1)`` ran for each row); now, one
+    ``last_commits`` walk for all of them. Each round uses a fresh ``ConfigRepository`` (no
+    cached trees, blobs or walks); the two ways alternate round by round."""
+    from pipelines_app import selectors, services
+
+    start = time.perf_counter()
+    repo_bench.build(path, args.catalog_commits, args.catalog_definitions)
+    built = time.perf_counter() - start
+    settings.HUB_CONFIG_REPO = path
+    settings.HUB_CONFIG_REMOTE = ""
+
+    def fresh():
+        services._repositories.clear()
+        selectors.clear_caches()
+        return services.config_repository()
+
+    def rows_before():
+        # the rows as the catalog page built them before: per definition, read + parse, and the
+        # newest commit from a git log of the file
+        repo = fresh()
+        rows = []
+        for entry in selectors.catalog(user, with_commits=False):
+            selectors.definition_get(
+                application=entry.application, layer=entry.layer, kind=entry.kind, id=entry.id
+            )
+            commits = repo.log(entry.path, "main", 1, follow=True)
+            rows.append(selectors._history_entries(commits)[0])
+        return rows
+
+    def rows_now():
+        # the same rows now: the catalog carries each last commit (one walk), the page's
+        # per-row definition_history(limit=1) is answered from that walk
+        fresh()
+        rows = []
+        for entry in selectors.catalog(user):
+            selectors.definition_get(
+                application=entry.application, layer=entry.layer, kind=entry.kind, id=entry.id
+            )
+            history = selectors.definition_history(
+                application=entry.application,
+                layer=entry.layer,
+                kind=entry.kind,
+                id=entry.id,
+                limit=1,
+            )
+            assert history[0] == entry.last_commit
+            rows.append(entry.last_commit)
+        return rows
+
+    def git_before():
+        repo = fresh()
+        for d in repo.definitions():
+            repo.log(d.path, "main", 1, follow=True)
+
+    def git_now():
+        repo = fresh()
+        repo.last_commits("main", "applications/", paths=[d.path for d in repo.definitions()])
+
+    before, now, git_b, git_n = [], [], [], []
+    for _ in range(args.catalog_rounds):
+        t, old_rows = timed(rows_before)
+        before.append(t)
+        t, new_rows = timed(rows_now)
+        now.append(t)
+        assert [r.commit for r in old_rows] == [r.commit for r in new_rows]
+        git_b.append(timed(git_before)[0])
+        git_n.append(timed(git_now)[0])
+    count = len(fresh().definitions())
+    print(
+        f"catalog repository: {count} definitions, {args.catalog_commits} commits, "
+        f"built in {built:.1f} s"
+    )
+    return [
+        (f"catalog rows, first load ({count} defs)", now, before),
+        ("  of which last commits (git only)", git_n, git_b),
+    ]
+
+
+def print_catalog(rows) -> None:
+    print()
+    print(f"{'catalog (cold)':<42} {'now ms':>9} {'before ms':>10} {'speed-up':>9}")
+    for name, now, before in rows:
+        n50, _ = percentiles(now)
+        b50, _ = percentiles(before)
+        print(f"{name:<42} {n50:9.1f} {b50:10.1f} {b50 / n50:8.1f}x")
 
 
 if __name__ == "__main__":

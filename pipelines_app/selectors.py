@@ -10,10 +10,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from config_repo.errors import ConfigRepoError
+from config_repo.gitcmd import LRU
 from config_repo.layout import parse_definition_path
-from pipelines_app import proposals
+from pipelines_app import governance, proposals
 from pipelines_app.errors import NotFound
-from pipelines_app.governance import Finding, change_request_findings
+from pipelines_app.governance import Finding, change_diff, change_request_findings, is_sha
 from pipelines_app.models import (
     OPEN_STATUSES,
     Application,
@@ -109,12 +110,16 @@ class QueueItem:
     size: int  # lines changed
     approvals: int
     required_approvals: int
+    findings: int | None = None  # governance findings at the head; None when unreadable
+    high_findings: int | None = None  # of which severity "high"
 
 
 def review_queue(user) -> list[QueueItem]:
     """Changes waiting for ``user``'s review: their reviewer applications, oldest first,
-    without the user's own changes."""
+    without the user's own changes, each with its governance finding count (computed once per
+    head commit and kept in-process, see ``governance.change_request_findings``)."""
     now = timezone.now()
+    repo = None
     queryset = (
         ChangeRequest.objects.filter(
             status=Status.IN_REVIEW, application__name__in=applications_for(user, Role.REVIEWER)
@@ -125,6 +130,12 @@ def review_queue(user) -> list[QueueItem]:
     )
     items = []
     for change_request in queryset:
+        findings = None
+        try:
+            repo = repo or config_repository()
+            findings = change_request_findings(repo, change_request)
+        except ConfigRepoError:
+            pass
         items.append(
             QueueItem(
                 change_request=change_request,
@@ -133,6 +144,10 @@ def review_queue(user) -> list[QueueItem]:
                 size=change_request.lines_changed,
                 approvals=len(approvers_at_head(change_request)),
                 required_approvals=change_request.application.required_approvals,
+                findings=None if findings is None else len(findings),
+                high_findings=(
+                    None if findings is None else sum(f.severity == "high" for f in findings)
+                ),
             )
         )
     return items
@@ -182,6 +197,21 @@ def _definition(data: bytes | None, path: str):
         return None
 
 
+_semantic = LRU(256)
+
+
+def change_semantic_diff(repo, base: str, head: str) -> list[str]:
+    """``semantic_lines`` of the diff from ``base`` to ``head``, kept in-process per
+    (repository, base, head): commits never change. Returns a new list each time."""
+    key = (str(repo.path), base, head)
+    cached = _semantic.get(key)
+    if cached is None:
+        cached = tuple(semantic_lines(change_diff(repo, base, head)))
+        if is_sha(base) and is_sha(head):
+            _semantic.put(key, cached)
+    return list(cached)  # type: ignore[call-overload]
+
+
 def semantic_lines(files) -> list[str]:
     """Plain-English lines for a list of FileChange, one group per file."""
     lines: list[str] = []
@@ -219,9 +249,10 @@ def change_request_detail(change_request: ChangeRequest) -> ChangeRequestDetail:
             change_request.branch
         )
         if change_request.base_commit and change_request.head_commit:
-            detail.files = repo.diff(change_request.base_commit, change_request.head_commit)
+            base, head = change_request.base_commit, change_request.head_commit
+            detail.files = list(change_diff(repo, base, head))
             detail.diff = "".join(c.patch for c in detail.files)
-            detail.semantic_diff = semantic_lines(detail.files)
+            detail.semantic_diff = change_semantic_diff(repo, base, head)
             if change_request.status in OPEN_STATUSES:
                 detail.governance = change_request_findings(repo, change_request)
     except ConfigRepoError as error:
@@ -239,12 +270,26 @@ class CatalogEntry:
     kind: str
     id: str
     path: str
+    # the newest commit on main touching the file, as ``definition_history(...)[0]`` gives it
+    # (None when ``catalog(with_commits=False)`` or the history cannot be read)
+    last_commit: HistoryEntry | None = None
+    commit: str = ""  # main's head the catalog was read at
 
 
 def catalog(
-    user, *, application: str | None = None, layer: str | None = None, kind: str | None = None
+    user,
+    *,
+    application: str | None = None,
+    layer: str | None = None,
+    kind: str | None = None,
+    with_commits: bool = True,
 ) -> list[CatalogEntry]:
-    """Definitions on ``main`` in the applications where ``user`` has any role."""
+    """Definitions on ``main`` in the applications where ``user`` has any role.
+
+    ``with_commits``: each entry carries its ``last_commit`` (author, date, change request,
+    approvers), found for all definitions in one history walk (``ConfigRepository.last_commits``,
+    cached per main head) and two or three database queries, instead of a ``git log`` per file.
+    """
     visible = applications_for(user)
     if application is not None:
         if application not in visible:
@@ -255,13 +300,58 @@ def catalog(
     if kind is not None and kind not in ("pipeline", "job"):
         proposals.check_kind(kind)
     repo = config_repository()
-    entries = []
-    for path in repo.definitions("main", layer=layer, kind=kind):
-        if path.application in visible:
-            entries.append(
-                CatalogEntry(path.application, path.layer, path.kind, path.id, path.path)
-            )
-    return entries
+    head = repo.head("main")
+    paths = [
+        path
+        for path in repo.definitions(head, layer=layer, kind=kind)
+        if path.application in visible
+    ]
+    last: dict[str, HistoryEntry] = {}
+    if with_commits and paths:
+        try:
+            commits = _last_commits_on_main(repo, head)
+        except ConfigRepoError:
+            commits = {}
+        commits = {p.path: commits[p.path] for p in paths if p.path in commits}
+        unique = list(dict.fromkeys(commits.values()))
+        entries = dict(zip(unique, _history_entries(unique), strict=True))
+        last = {path: entries[commit] for path, commit in commits.items()}
+    return [
+        CatalogEntry(
+            path.application,
+            path.layer,
+            path.kind,
+            path.id,
+            path.path,
+            last_commit=last.get(path.path),
+            commit=head,
+        )
+        for path in paths
+    ]
+
+
+_main_last_commits = LRU(16)
+
+
+def clear_caches() -> None:
+    """Forget the in-process caches of reads (semantic diffs, last commits, governance
+    findings): for benchmarks and tests; commits never change, so nothing else needs it."""
+    global _semantic, _main_last_commits
+    _semantic = LRU(256)
+    _main_last_commits = LRU(16)
+    governance.clear_caches()
+
+
+def _last_commits_on_main(repo, head: str) -> dict:
+    """path -> newest Commit for every definition on main at ``head``: one history walk per
+    head, whoever asks and whatever they filter; kept per (repository, head). Do not mutate."""
+    key = (str(repo.path), head)
+    found = _main_last_commits.get(key)
+    if found is None:
+        paths = [d.path for d in repo.definitions(head)]
+        found = repo.last_commits(head, "applications/", paths=paths)
+        _main_last_commits.put(key, found)
+    return found  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -324,31 +414,54 @@ def definition_history(
     """Commits on ``main`` touching the file, newest first, with their change request,
     approvers and who merged it."""
     path = proposals.file_path(application, layer, kind, id)
-    commits = config_repository().log(path, "main", limit, follow=True)
-    shas = [c.sha for c in commits]
+    repo = config_repository()
+    if limit == 1 and kind != "schema":
+        # the newest commit only (catalog rows): from the one walk shared by all definitions
+        try:
+            head = repo.head("main")
+            commit = _last_commits_on_main(repo, head).get(path)
+        except ConfigRepoError:
+            commit = None
+        if commit is not None:
+            return _history_entries([commit])
+    commits = repo.log(path, "main", limit, follow=True)
+    return _history_entries(commits)
+
+
+def _history_entries(commits: list) -> list[HistoryEntry]:
+    """``HistoryEntry`` for each commit (same order), with the change request each belongs to
+    (by head or merge commit, else by the ``CR #n:`` in its message), its approvers and who
+    merged it, in a fixed number of queries."""
+    shas = list({c.sha for c in commits})
     by_sha: dict[str, ChangeRequest] = {}
-    for change_request in ChangeRequest.objects.filter(
-        Q(head_commit__in=shas) | Q(merge_commit__in=shas), status=Status.MERGED
-    ).select_related("merged_by"):
-        by_sha.setdefault(change_request.head_commit, change_request)
-        by_sha[change_request.merge_commit] = change_request
+    if shas:
+        for change_request in ChangeRequest.objects.filter(
+            Q(head_commit__in=shas) | Q(merge_commit__in=shas), status=Status.MERGED
+        ).select_related("merged_by"):
+            by_sha.setdefault(change_request.head_commit, change_request)
+            by_sha[change_request.merge_commit] = change_request
     numbers = {
         int(m.group(1))
         for c in commits
         if c.sha not in by_sha and (m := _CR_IN_MESSAGE.match(c.message))
     }
-    by_number = {
-        cr.number: cr
-        for cr in ChangeRequest.objects.filter(number__in=numbers).select_related("merged_by")
+    by_number = (
+        {
+            cr.number: cr
+            for cr in ChangeRequest.objects.filter(number__in=numbers).select_related("merged_by")
+        }
+        if numbers
+        else {}
+    )
+    merged = {
+        cr.pk: cr for cr in [*by_sha.values(), *by_number.values()] if cr.status == Status.MERGED
     }
+    approvers = _approvers_of(list(merged.values()))
     entries = []
     for commit in commits:
         change_request = by_sha.get(commit.sha)
         if change_request is None and (match := _CR_IN_MESSAGE.match(commit.message)):
             change_request = by_number.get(int(match.group(1)))
-        approvers: tuple[str, ...] = ()
-        if change_request is not None and change_request.status == Status.MERGED:
-            approvers = tuple(a.username for a in approvers_at_head(change_request))
         entries.append(
             HistoryEntry(
                 commit=commit.sha,
@@ -356,7 +469,11 @@ def definition_history(
                 author=commit.author_name,
                 message=commit.message,
                 change_request=change_request.number if change_request else None,
-                approvers=approvers,
+                approvers=(
+                    approvers.get(change_request.pk, ())
+                    if change_request is not None and change_request.status == Status.MERGED
+                    else ()
+                ),
                 merged_by=(
                     change_request.merged_by.username
                     if change_request is not None and change_request.merged_by
@@ -365,6 +482,24 @@ def definition_history(
             )
         )
     return entries
+
+
+def _approvers_of(change_requests: list[ChangeRequest]) -> dict[int, tuple[str, ...]]:
+    """``approvers_at_head`` (usernames) of several change requests in one query."""
+    if not change_requests:
+        return {}
+    heads = {cr.pk: (cr.head_commit, cr.author_id) for cr in change_requests}
+    found: dict[int, dict[int, str]] = {pk: {} for pk in heads}
+    reviews = (
+        Review.objects.filter(change_request_id__in=heads, decision=Decision.APPROVE)
+        .select_related("reviewer")
+        .order_by("created_at", "id")
+    )
+    for review in reviews:
+        head, author = heads[review.change_request_id]
+        if review.head_commit == head and review.reviewer_id != author:
+            found[review.change_request_id].setdefault(review.reviewer_id, review.reviewer.username)
+    return {pk: tuple(names.values()) for pk, names in found.items()}
 
 
 def application_list(user) -> list[tuple[Application, list[str]]]:

@@ -151,6 +151,7 @@ class PipelineListView(HubAPIView):
             application=application,
             layer=request.query_params.get("layer") or None,
             kind=request.query_params.get("kind") or None,
+            with_commits=False,
         )
         return Response(
             [
@@ -485,6 +486,8 @@ class ReviewQueueView(HubAPIView):
                     **change_request_data(item.change_request, request.user),
                     "age_seconds": int(item.age.total_seconds()),
                     "size": item.size,
+                    "findings": item.findings,
+                    "high_findings": item.high_findings,
                 }
                 for item in selectors.review_queue(request.user)
             ]
