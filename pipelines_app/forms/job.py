@@ -11,9 +11,9 @@ from spark_runner.definition import model as m
 
 ON_FAILURE = (
     ("halt", "halt: stop the job"),
-    ("retry", "retry: run it again"),
-    ("skip", "skip: go on without it and what depends on it"),
-    ("continue", "continue: go on as if it had succeeded"),
+    ("retry", "retry: run it again, up to N more times"),
+    ("skip", "skip: skip what depends on it, run the rest"),
+    ("continue", "continue: run what depends on it anyway"),
     ("fallback", "fallback: run another pipeline instead"),
 )
 
