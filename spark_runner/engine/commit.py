@@ -103,7 +103,10 @@ class CsvOutput(Output):
         if self.skip:
             return
         self.rows_written = _rows(self._obs)
-        if self.target.mode == "append" and self.fs.exists(self.path):
+        if self.target.mode == "append":
+            # Part files named after the run: a re-run of the same run replaces its own files.
+            if not self.fs.exists(self.path):
+                self.fs.mkdirs(self.path)
             for old in self.fs.list(self.path):
                 if name(old).startswith(f"part-{self.tag}-"):
                     self.fs.delete(old)
