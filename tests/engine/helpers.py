@@ -10,6 +10,10 @@ from spark_runner.definition import DirectoryFileSource, parse
 from spark_runner.engine import RunContext, run_pipeline
 from spark_runner.engine.secrets import SecretResolver
 
+PG = "postgresql://postgres@127.0.0.1:5432"
+SCRATCH = "hub_engine_test"
+JDBC = f"jdbc:postgresql://127.0.0.1:5432/{SCRATCH}"
+
 
 class Workspace:
     """A config repository folder and a data root under ``tmp``, for application ``app``."""

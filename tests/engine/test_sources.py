@@ -6,33 +6,13 @@ import psycopg
 import pytest
 
 from spark_runner.engine.connectors.jdbc import bind_parameters
-from tests.engine.helpers import Workspace, read_csv_dir, rows
+from tests.engine.helpers import JDBC, Workspace, read_csv_dir, rows
 
 pytestmark = pytest.mark.spark
-
-PG = "postgresql://postgres@127.0.0.1:5432"
-SCRATCH = "hub_engine_test"
-JDBC = f"jdbc:postgresql://127.0.0.1:5432/{SCRATCH}"
 
 CUSTOMER_AVSC = """{"type": "record", "name": "C", "fields": [
   {"name": "id", "type": "long"}, {"name": "name", "type": ["null", "string"]},
   {"name": "joined", "type": ["null", {"type": "int", "logicalType": "date"}]}]}"""
-
-
-@pytest.fixture(scope="module")
-def scratch_db():
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", (SCRATCH,)).fetchone():
-            conn.execute(f"CREATE DATABASE {SCRATCH}")
-    with psycopg.connect(f"{PG}/{SCRATCH}", autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS customers; DROP TABLE IF EXISTS x")
-        conn.execute(
-            "CREATE TABLE customers (id int PRIMARY KEY, name text, updated date);"
-            "CREATE TABLE x (a int);"
-            "INSERT INTO customers VALUES (1, 'Ann', '2024-01-01'), (2, 'Zoë', '2024-03-01'),"
-            " (3, NULL, '2024-03-05'), (4, 'it''s', '2024-03-06')"
-        )
-    return f"{PG}/{SCRATCH}"
 
 
 def _schema(ws):

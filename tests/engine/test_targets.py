@@ -5,8 +5,7 @@ import gzip
 import psycopg
 import pytest
 
-from tests.engine.helpers import Workspace, read_csv_dir, rows
-from tests.engine.test_sources import JDBC, scratch_db  # noqa: F401 - fixture
+from tests.engine.helpers import JDBC, Workspace, read_csv_dir, rows
 
 pytestmark = pytest.mark.spark
 
