@@ -6,11 +6,13 @@ import secrets
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from pipelines_app import forms as f
 from pipelines_app import permissions, services
+from pipelines_app.views.common import highlighted_xml
+from pipelines_app.views.placing import problems_by_place
 from pipelines_app.views.rows import build_rows, form_issues, raw_rows
 from spark_runner.definition import model as m
 from spark_runner.definition import render as render_xml
@@ -78,14 +80,12 @@ def drop_draft(request, key: str) -> None:
     request.session.modified = True
 
 
-def draft_from_definition(definition, **values) -> dict:
-    """The wizard's raw values for an existing definition; ``values`` name its application."""
-    application = values["application"]
-    xml = render_xml(definition).decode()
+def basics_of(definition, application: str, layer: str) -> dict:
+    """The Basics values a person would have typed to get ``definition``."""
     meta = definition.metadata
-    basics = {
+    return {
         "application": application,
-        "layer": definition.layer,
+        "layer": layer,
         "id": definition.id,
         "version": definition.version,
         "owner": meta.owner or "",
@@ -93,6 +93,23 @@ def draft_from_definition(definition, **values) -> dict:
         "schedule": meta.schedule or "",
         "description": meta.description or "",
     }
+
+
+def metadata_of(basics: dict) -> m.Metadata:
+    """The ``<metadata>`` of a valid Basics form's cleaned data."""
+    return m.Metadata(
+        owner=basics["owner"],
+        sla=basics["sla"] or None,
+        schedule=basics["schedule"] or None,
+        description=basics["description"] or None,
+    )
+
+
+def draft_from_definition(definition, **values) -> dict:
+    """The wizard's raw values for an existing definition; ``values`` name its application."""
+    application = values["application"]
+    xml = render_xml(definition).decode()
+    basics = basics_of(definition, application, definition.layer)
     rows = {
         section: raw_rows(section, section_objects(definition, section)) for section in ROW_STEPS
     }
@@ -109,17 +126,7 @@ def draft_from_definition(definition, **values) -> dict:
 
 def draft_from_job(job: m.JobPipeline, **values) -> dict:
     """The job form's raw values for a job on main or on a change's branch."""
-    meta = job.metadata
-    basics = {
-        "application": values["application"],
-        "layer": values["layer"],
-        "id": job.id,
-        "version": job.version,
-        "owner": meta.owner or "",
-        "sla": meta.sla or "",
-        "schedule": meta.schedule or "",
-        "description": meta.description or "",
-    }
+    basics = basics_of(job, values["application"], values["layer"])
     return {
         "mode": "job",
         "basics": basics,
@@ -181,12 +188,7 @@ def build_pipeline(draft: dict):
         id=data["id"],
         version=data["version"],
         layer=data["layer"],
-        metadata=m.Metadata(
-            owner=data["owner"],
-            sla=data["sla"] or None,
-            schedule=data["schedule"] or None,
-            description=data["description"] or None,
-        ),
+        metadata=metadata_of(data),
         parameters=parameters,
         sources=tuple(built["sources"]),
         transformations=tuple(built["transformations"]),
@@ -196,10 +198,11 @@ def build_pipeline(draft: dict):
     return pipeline, []
 
 
-def propose(
-    request, key: str, draft: dict, *, application, layer, kind, xml: bytes, title, description
-):
-    """Create (or update) the change request; None with an error message when refused."""
+def propose(request, key: str, draft: dict, submitted: dict, *, application, layer, kind, xml):
+    """Create (or update) the change request from a valid SubmitForm's ``submitted`` values;
+    the change request's page, or None with an error message when refused."""
+    draft["submit"] = submitted
+    title, description = submitted["title"], submitted["description"]
     try:
         if draft["change_request"]:
             change = services.change_request_update(
@@ -236,3 +239,40 @@ def propose(
     verb = "updated" if draft["change_request"] else "created"
     messages.success(request, f"Change request #{change.number} {verb}: it now waits for review.")
     return redirect("pipelines:change_detail", change.number)
+
+
+def review_page(
+    request, key: str, draft: dict, *, template, kind, layer, xml, path, issues, title, **extra
+):
+    """A draft's Review: the XML, its issues (kept for the form to show on the right fields) and
+    the Submit form; a valid submit proposes the change."""
+    draft["problems"] = problems_by_place(issues)
+    request.session.modified = True
+    form = f.SubmitForm(request.POST or None, initial=draft["submit"] or {"title": title})
+    can_submit = bool(xml) and not issues
+    if request.method == "POST" and can_submit and form.is_valid():
+        application = draft["basics"]["application"]
+        response = propose(
+            request,
+            key,
+            draft,
+            form.cleaned_data,
+            application=application,
+            layer=layer,
+            kind=kind,
+            xml=xml,
+        )
+        if response is not None:
+            return response
+    context = {
+        "key": key,
+        "draft": draft,
+        "issues": issues,
+        "xml": highlighted_xml(xml) if xml else "",
+        "path": path,
+        "form": form,
+        "can_submit": can_submit,
+        "editing": draft["locked"],
+        **extra,
+    }
+    return render(request, template, context)

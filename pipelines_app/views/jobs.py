@@ -17,9 +17,9 @@ from pipelines_app import forms as f
 from pipelines_app import permissions, services
 from pipelines_app.errors import ServiceError
 from pipelines_app.views.checking import check_definition
-from pipelines_app.views.common import highlighted_xml, page, respond
-from pipelines_app.views.drafts import get_draft, lost_draft, new_draft, propose
-from pipelines_app.views.placing import field_problems, place_problems, problems_by_place
+from pipelines_app.views.common import page, respond
+from pipelines_app.views.drafts import get_draft, lost_draft, metadata_of, new_draft, review_page
+from pipelines_app.views.placing import field_problems, place_problems
 from pipelines_app.views.rows import (
     apply_row_action,
     build_rows,
@@ -108,12 +108,7 @@ def build_job(draft: dict, pipelines: list[str]):
     job = m.JobPipeline(
         id=data["id"],
         version=data["version"],
-        metadata=m.Metadata(
-            owner=data["owner"],
-            sla=data["sla"] or None,
-            schedule=data["schedule"] or None,
-            description=data["description"] or None,
-        ),
+        metadata=metadata_of(data),
         parameters=parameters,
         pipelines=tuple(refs),
         notifications=notifications,
@@ -235,35 +230,16 @@ def job_review(request, key: str):
         problems = [p for p in check_definition(path, xml) if CYCLE_MESSAGE not in p.message]
         rows = {"pipelines": draft["pipelines"], "parameters": draft["parameters"]}
         placed = place_problems(path, xml, problems, rows, JOB_SECTIONS)
-    draft["problems"] = problems_by_place(issues or placed)
-    request.session.modified = True
     verb = "Update" if draft["locked"] else "Add"
-    default = {"title": f"{verb} job {draft['basics'].get('id', '')}".strip()}
-    form = f.SubmitForm(request.POST or None, initial=draft["submit"] or default)
-    can_submit = job is not None and not placed
-    if request.method == "POST" and can_submit and form.is_valid():
-        draft["submit"] = form.cleaned_data
-        response = propose(
-            request,
-            key,
-            draft,
-            application=application,
-            layer=draft["basics"]["layer"],
-            kind="job",
-            xml=xml,
-            title=form.cleaned_data["title"],
-            description=form.cleaned_data["description"],
-        )
-        if response is not None:
-            return response
-    context = {
-        "key": key,
-        "draft": draft,
-        "issues": issues or placed,
-        "xml": highlighted_xml(xml) if xml else "",
-        "path": path,
-        "form": form,
-        "can_submit": can_submit,
-        "editing": draft["locked"],
-    }
-    return render(request, "pipelines_app/job_review.html", context)
+    return review_page(
+        request,
+        key,
+        draft,
+        template="pipelines_app/job_review.html",
+        kind="job",
+        layer=draft["basics"].get("layer", ""),
+        xml=xml,
+        path=path,
+        issues=issues or placed,
+        title=f"{verb} job {draft['basics'].get('id', '')}".strip(),
+    )

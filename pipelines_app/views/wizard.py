@@ -14,17 +14,17 @@ from config_repo.layout import definition_path
 from pipelines_app import forms as f
 from pipelines_app import permissions
 from pipelines_app.views.checking import check_definition
-from pipelines_app.views.common import highlighted_xml, page, respond
+from pipelines_app.views.common import page, respond
 from pipelines_app.views.drafts import (
     basics_form,
     build_pipeline,
     get_draft,
     lost_draft,
     new_draft,
-    propose,
+    review_page,
     session_drafts,
 )
-from pipelines_app.views.placing import field_problems, place_problems, problems_by_place
+from pipelines_app.views.placing import field_problems, place_problems
 from pipelines_app.views.rows import (
     apply_row_action,
     row_cards,
@@ -208,37 +208,20 @@ def wizard_review(request, key: str, draft: dict):
         application = draft["basics"]["application"]
         path = definition_path(application, pipeline.layer, "pipeline", pipeline.id)
         placed = place_problems(path, xml, check_definition(path, xml), draft)
-    draft["problems"] = problems_by_place(issues or placed)
-    request.session.modified = True
-    form = f.SubmitForm(request.POST or None, initial=draft["submit"] or _default_title(draft))
-    if request.method == "POST" and pipeline is not None and not placed and form.is_valid():
-        draft["submit"] = form.cleaned_data
-        response = propose(
-            request,
-            key,
-            draft,
-            application=draft["basics"]["application"],
-            layer=pipeline.layer,
-            kind="pipeline",
-            xml=xml,
-            title=form.cleaned_data["title"],
-            description=form.cleaned_data["description"],
-        )
-        if response is not None:
-            return response
-    context = {
-        "key": key,
-        "draft": draft,
-        "step": "review",
-        "steps": _steps_nav("review"),
-        "issues": issues or placed,
-        "xml": highlighted_xml(xml) if xml else "",
-        "path": path,
-        "form": form,
-        "can_submit": pipeline is not None and not placed,
-        "editing": draft["locked"],
-    }
-    return render(request, "pipelines_app/wizard_review.html", context)
+    return review_page(
+        request,
+        key,
+        draft,
+        template="pipelines_app/wizard_review.html",
+        kind="pipeline",
+        layer=pipeline.layer if pipeline is not None else "",
+        xml=xml,
+        path=path,
+        issues=issues or placed,
+        title=_default_title(draft)["title"],
+        step="review",
+        steps=_steps_nav("review"),
+    )
 
 
 def _default_title(draft: dict) -> dict:

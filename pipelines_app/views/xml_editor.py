@@ -87,16 +87,16 @@ def wizard_xml(request, key: str):
         definition, application, layer, _path, problems = xml_problems(draft, form)
         checked = True
         if request.POST.get("action") == "submit" and not problems and submit.is_valid():
+            xml = form.cleaned_data["xml"].encode()
             response = propose(
                 request,
                 key,
                 draft,
+                submit.cleaned_data,
                 application=application,
                 layer=layer,
                 kind=definition.kind,
-                xml=form.cleaned_data["xml"].encode(),
-                title=submit.cleaned_data["title"],
-                description=submit.cleaned_data["description"],
+                xml=xml,
             )
             if response is not None:
                 return response
