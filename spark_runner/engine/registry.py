@@ -7,10 +7,13 @@ transformation is adding a module there (and its element in the XSD): nothing el
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from pyspark.errors import AnalysisException
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -51,12 +54,22 @@ class StepContext:
 
 
 def transformation(tag: str) -> Callable[[Apply], Apply]:
+    """Registers ``apply`` under ``tag``; Spark analysis errors it meets become ``StepError``s."""
+
     def register(apply: Apply) -> Apply:
         existing = _registry.get(tag)
         if existing is not None and existing.__module__ != apply.__module__:
             raise ValueError(f'transformation "{tag}" is registered twice ({existing.__module__})')
-        _registry[tag] = apply
-        return apply
+
+        @functools.wraps(apply)
+        def located(step: Any, datasets: Mapping[str, DataFrame], ctx: StepContext) -> DataFrame:
+            try:
+                return apply(step, datasets, ctx)
+            except AnalysisException as exc:
+                raise StepError(tag, _first_line(exc)) from exc
+
+        _registry[tag] = located
+        return located
 
     return register
 
@@ -72,6 +85,13 @@ def get(tag: str) -> Apply:
 def known_tags() -> tuple[str, ...]:
     _load_builtins()
     return tuple(sorted(_registry))
+
+
+def _first_line(exc: AnalysisException) -> str:
+    # Spark's message continues with the plan; the first line names the problem.
+    text = (exc.getMessage() if hasattr(exc, "getMessage") else str(exc)) or type(exc).__name__
+    line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return line if len(line) <= 300 else line[:297] + "..."
 
 
 def _load_builtins() -> None:

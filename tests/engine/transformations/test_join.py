@@ -230,3 +230,15 @@ def test_a_renamed_column_that_clashes_again_is_a_step_error(spark, ctx):
     }
     with pytest.raises(StepError, match='its renamed form "b_name"'):
         join(datasets, ctx, "inner", "a.id = b.id", left="a", right="b")
+
+
+def test_a_comparison_spark_cannot_make_is_a_step_error(spark, ctx):
+    datasets = {
+        "a": spark.createDataFrame([(1,)], "x int"),
+        "b": spark.createDataFrame([([1],)], "y array<int>"),
+    }
+    with pytest.raises(StepError) as error:
+        join(datasets, ctx, "inner", "a.x = b.y", left="a", right="b")
+    assert str(error.value).startswith("join: ")
+    assert "DATATYPE_MISMATCH" in str(error.value)
+    assert "\n" not in str(error.value)
