@@ -143,15 +143,30 @@ def section_objects(definition, section: str) -> list:
     return list(getattr(definition, section))
 
 
-def basics_form(request, draft: dict, data=None) -> f.BasicsForm:
+def authored_applications(request, draft: dict) -> list[str]:
+    """The applications a draft may name: the user's as author, and a locked draft's own."""
     applications = permissions.applications_for(request.user, "author")
     chosen = draft["basics"].get("application")
     if draft["locked"] and chosen and chosen not in applications:
         applications = [*applications, chosen]
+    return applications
+
+
+def foreign_application(request, draft: dict) -> list[dict]:
+    """An issue when the draft names an application the user may not write to; then nothing of
+    that application (its pipelines, schemas, files) is looked at or shown."""
+    application = draft["basics"].get("application") or ""
+    if application in authored_applications(request, draft):
+        return []
+    text = f"You are not an author of “{application}”: choose one of your applications."
+    return [{"step": "basics", "index": None, "field": "application", "text": text}]
+
+
+def basics_form(request, draft: dict, data=None) -> f.BasicsForm:
     return f.BasicsForm(
         data if data is not None else draft["basics"],
         initial=draft["basics"],
-        applications=applications,
+        applications=authored_applications(request, draft),
         locked=draft["locked"],
     )
 

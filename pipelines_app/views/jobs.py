@@ -18,7 +18,15 @@ from pipelines_app import permissions, services
 from pipelines_app.errors import ServiceError
 from pipelines_app.views.checking import check_definition
 from pipelines_app.views.common import page, respond
-from pipelines_app.views.drafts import get_draft, lost_draft, metadata_of, new_draft, review_page
+from pipelines_app.views.drafts import (
+    authored_applications,
+    foreign_application,
+    get_draft,
+    lost_draft,
+    metadata_of,
+    new_draft,
+    review_page,
+)
 from pipelines_app.views.placing import field_problems, place_problems
 from pipelines_app.views.rows import (
     apply_row_action,
@@ -51,14 +59,6 @@ def application_pipelines(application: str) -> list[str]:
     except (ServiceError, ConfigRepoError, ValueError):
         return []
     return sorted({entry.id for entry in found})
-
-
-def job_applications(request, draft: dict) -> list[str]:
-    applications = permissions.applications_for(request.user, "author")
-    chosen = draft["basics"].get("application")
-    if draft["locked"] and chosen and chosen not in applications:
-        applications = [*applications, chosen]
-    return applications
 
 
 def ref_forms(draft: dict, pipelines: list[str]) -> list[f.PipelineRefForm]:
@@ -119,9 +119,11 @@ def build_job(draft: dict, pipelines: list[str]):
 @page
 def job_start(request):
     """A new, empty job draft."""
-    if not permissions.applications_for(request.user, "author"):
+    applications = permissions.applications_for(request.user, "author")
+    if not applications:
         return render(request, "pipelines_app/wizard_not_author.html")
-    key = new_draft(request, mode="job", pipelines=[])
+    basics = {"application": applications[0], "layer": "staging", "version": "1.0"}
+    key = new_draft(request, mode="job", pipelines=[], basics=basics)
     return redirect("pipelines:job", key)
 
 
@@ -168,7 +170,7 @@ def _basics(request, draft: dict) -> f.JobBasicsForm:
     return f.JobBasicsForm(
         draft["basics"],
         initial=draft["basics"],  # what a locked (disabled) field shows
-        applications=job_applications(request, draft),
+        applications=authored_applications(request, draft),
         locked=draft["locked"],
     )
 
@@ -182,7 +184,8 @@ def _job_complete(request, draft: dict) -> bool:
 
 def _render_job(request, key: str, draft: dict, show_errors: bool):
     application = draft["basics"].get("application") or ""
-    pipelines = application_pipelines(application)
+    allowed = application in authored_applications(request, draft)
+    pipelines = application_pipelines(application) if allowed else []
     problems = draft["problems"]
     context = {
         "key": key,
@@ -202,7 +205,7 @@ def _render_job(request, key: str, draft: dict, show_errors: bool):
         "extras": row_cards("parameters", draft["parameters"], problems, "x"),
         "kinds": [(k, c.label) for k, c in f.ROW_FORMS["parameters"].items()],
         "pipelines": pipelines,
-        "application": application,
+        "application": application if allowed else "",
         "show_errors": show_errors,
         "problems": problems.get("basics", []),
     }
@@ -222,7 +225,10 @@ def job_review(request, key: str):
     except Http404:
         return lost_draft(request, reverse("pipelines:job_new"))
     application = draft["basics"].get("application", "")
-    job, issues = build_job(draft, application_pipelines(application))
+    issues = foreign_application(request, draft)
+    job, issues = (
+        build_job(draft, application_pipelines(application)) if not issues else (None, issues)
+    )
     xml, placed, path = b"", [], ""
     if job is not None:
         xml = render_xml(job)

@@ -18,6 +18,7 @@ from pipelines_app.views.common import page, respond
 from pipelines_app.views.drafts import (
     basics_form,
     build_pipeline,
+    foreign_application,
     get_draft,
     lost_draft,
     new_draft,
@@ -188,7 +189,8 @@ def cron_preview(request):
 
 
 def wizard_review(request, key: str, draft: dict):
-    pipeline, issues = build_pipeline(draft)
+    issues = foreign_application(request, draft)
+    pipeline, issues = build_pipeline(draft) if not issues else (None, issues)
     xml, placed, path = b"", [], ""
     if pipeline is not None:
         try:

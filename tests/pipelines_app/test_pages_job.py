@@ -181,12 +181,18 @@ def test_a_user_who_is_not_an_author_is_told_how_to_become_one(client, cast):
     assert "You are not an author of any application yet" in body
 
 
-def test_another_applications_author_cannot_choose_it(client, cast, published):
+def test_another_applications_author_sees_nothing_of_it_and_cannot_propose(client, cast, published):
+    # given: mallory authors another application, not "sales"
     client.force_login(cast.mallory)
     key = start(client)
-    body = post(client, key, {**BASICS, **CHAIN}).content.decode()
-    assert "Select a valid choice" in body
-    assert client.get(f"/pipelines/job/{key}/review/").status_code == 200
+    # when: she names "sales" anyway
+    body = post(client, key, {**BASICS, **CHAIN}, action="refresh").content.decode()
+    # then: its pipelines are not offered, and the review says why and shows none of them
+    assert "customer_load" not in body.split('name="p0-id"')[1].split("</select>")[0]
+    review = client.get(f"/pipelines/job/{key}/review/").content.decode()
+    assert "You are not an author of “sales”" in review
+    assert "orders_load" not in review.split("Validation")[1]
+    client.post(f"/pipelines/job/{key}/review/", {"title": "Sneaky"})
     assert not ChangeRequest.objects.exists()
 
 

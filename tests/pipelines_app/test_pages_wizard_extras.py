@@ -6,7 +6,14 @@ import pytest
 
 from pipelines_app import services
 from pipelines_app.models import ChangeRequest
-from tests.pipelines_app.test_pages_wizard import fill_wizard, post
+from tests.pipelines_app.test_pages_wizard import (
+    BASICS,
+    SOURCE,
+    STEPS,
+    TARGET,
+    fill_wizard,
+    post,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +120,18 @@ def test_a_problem_naming_no_field_is_shown_above_its_row(client, cast, repo):
     # then
     assert "declared twice" in review
     assert re.search(r'<p class="problem">[^<]*declared twice', page), page
+
+
+def test_a_review_for_an_application_one_does_not_author_shows_nothing_of_it(client, cast, repo):
+    # given: mallory (author of another application) fills the wizard for "sales"
+    client.force_login(cast.mallory)
+    key = client.get("/pipelines/new/")["Location"].rsplit("/", 3)[-3]
+    refused = post(client, key, "basics", BASICS)
+    assert "is not one of the available choices" in refused.content.decode()
+    for step, data in (("sources", SOURCE), ("transformations", STEPS), ("targets", TARGET)):
+        post(client, key, step, data)
+    # when
+    review = client.get(f"/pipelines/draft/{key}/review/").content.decode()
+    # then: no XML, no validation against sales' files, no way to submit
+    assert "You are not an author of “sales”" in review
+    assert "schemas/customer.avsc" not in review and "disabled" in review
