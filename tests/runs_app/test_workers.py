@@ -57,7 +57,8 @@ def test_a_worker_killed_mid_run_is_reaped_and_the_run_retried_once(celery_worke
     published = Published(settings.HUB_CONFIG_REPO)
     published.pipeline("w_crash", behaviour="sleep:8")
     run = run_trigger(application=APP, pipeline_id="w_crash", params={})
-    wait_for(lambda: _status(PipelineRun, run.id) == "running")
+    starts = settings.HUB_DATA_ROOT / "out" / "w_crash.starts"
+    wait_for(lambda: starts.exists() and str(run.id) in starts.read_text())  # the runner began
 
     # when its worker dies without a word, and the reaper runs as beat would
     worker.kill()
