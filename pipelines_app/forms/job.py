@@ -50,7 +50,11 @@ class PipelineRefForm(RowForm):
 
     def __init__(self, *args, pipelines=(), above=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["id"].choices = choices(*pipelines, blank="choose a pipeline")
+        # a pipeline no longer on main stays selectable, so editing shows it and validation says
+        # in words what is wrong with it
+        chosen = self.data.get(self.add_prefix("id")) if self.is_bound else None
+        gone = [(chosen, f"{chosen} (not on main)")] if chosen and chosen not in pipelines else []
+        self.fields["id"].choices = [*choices(*pipelines, blank="choose a pipeline"), *gone]
         self.fields["id"].widget.attrs["data-refresh"] = "1"
         self.fields["depends_on"].choices = choices(*above)
         if not above:

@@ -143,11 +143,16 @@ def test_a_dependency_cycle_is_reported_in_words_on_the_row(client, cast, publis
     assert "wait for each other" in field
 
 
-def test_a_pipeline_not_on_main_is_refused(client, cast, published):
+def test_a_pipeline_not_on_main_is_refused_in_words_on_its_field(client, cast, published):
     client.force_login(cast.alice)
     key = start(client)
-    body = post(client, key, {**BASICS, **CHAIN, "p1-id": "nope"}).content.decode()
-    assert "Select a valid choice" in body
+    assert post(client, key, {**BASICS, **CHAIN, "p1-id": "orders_lod"}).status_code == 302
+    review = client.get(f"/pipelines/job/{key}/review/").content.decode()
+    assert "has no pipeline with this id" in review and "disabled" in review
+    body = client.get(f"/pipelines/job/{key}/").content.decode()
+    assert "orders_lod (not on main)" in body
+    field = body.split('name="p1-id"')[1].split('data-field="depends_on"')[0]
+    assert "has no pipeline with this id" in field
 
 
 def test_editing_a_published_job_opens_the_job_form_on_it(client, cast, published):
@@ -188,7 +193,8 @@ def test_another_applications_author_sees_nothing_of_it_and_cannot_propose(clien
     # when: she names "sales" anyway
     body = post(client, key, {**BASICS, **CHAIN}, action="refresh").content.decode()
     # then: its pipelines are not offered, and the review says why and shows none of them
-    assert "customer_load" not in body.split('name="p0-id"')[1].split("</select>")[0]
+    offered = body.split('name="p0-id"')[1].split("</select>")[0]
+    assert "orders_load" not in offered  # only what she typed herself comes back
     review = client.get(f"/pipelines/job/{key}/review/").content.decode()
     assert "You are not an author of “sales”" in review
     assert "orders_load" not in review.split("Validation")[1]
