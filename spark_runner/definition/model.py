@@ -19,6 +19,9 @@ Layer = Literal["staging", "standardization", "service"]
 LoadPolicy = Literal["eager", "onDemand"]
 IsolationLevel = Literal["READ_COMMITTED", "READ_UNCOMMITTED", "REPEATABLE_READ", "SERIALIZABLE"]
 
+# The key secret of a keyed mask (tokenize, hash, encrypt) that names no secretRef.
+DEFAULT_MASKING_SECRET = "masking_default"  # noqa: S105 - a name, not a value
+
 # Parameters every run has, whatever the definition declares.
 BUILTIN_PARAMETERS = ("runDate", "runId", "application", "pipelineId")
 
@@ -181,7 +184,7 @@ class Mask:
     source: str
     columns: tuple[str, ...]
     strategy: Literal["tokenize", "hash", "redact", "encrypt"]
-    secret_ref: str | None = None  # required for tokenize, hash, encrypt
+    secret_ref: str | None = None  # keyed strategies: default DEFAULT_MASKING_SECRET
     output: str | None = None
     loc: Location | None = field(default=None, compare=False, repr=False)
 

@@ -22,7 +22,6 @@ _SQL_TOKENS = re.compile(
 _HIVE_TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*")
 _EMAIL = re.compile(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+")
 _URL = re.compile(r"https?://\S+")
-MASK_STRATEGIES_WITH_KEY = ("tokenize", "hash", "encrypt")
 
 
 def did_you_mean(name: str, options: Iterable[str]) -> str:
@@ -256,12 +255,6 @@ def _step_rules(out: _Collector, step: m.Transformation) -> None:
             out.add(loc, 'merge: mode="upsert" needs keys (the columns that identify a row)')
         if step.mode == "union" and (step.keys or step.order_by):
             out.add(loc, 'merge: keys and orderBy are used only with mode="upsert"')
-    elif isinstance(step, m.Mask):
-        if step.strategy in MASK_STRATEGIES_WITH_KEY and not step.secret_ref:
-            out.add(
-                loc,
-                f'mask: strategy "{step.strategy}" needs secretRef (the name of the key secret)',
-            )
     elif isinstance(step, m.Aggregate):
         if step.window and not step.time_column:
             out.add(

@@ -259,3 +259,11 @@ def test_updating_a_job_change_request_opens_the_job_form_and_adds_a_commit(
     assert change.head_commit != first_head
     xml = services.config_repository().read(change.path, rev=change.head_commit).decode()
     assert 'maxRetries="3"' in xml
+
+
+def test_review_without_a_pipeline_stays_on_the_form_and_says_so(client, cast, published):
+    client.force_login(cast.alice)
+    key = start(client)
+    response = post(client, key, BASICS)
+    assert response.status_code == 200
+    assert "Add at least one pipeline for the job to run." in response.content.decode()

@@ -159,3 +159,79 @@ def test_an_sla_breach_is_notified(published, run_queue):
     notifications.send("pipeline", str(run.id), "slaBreach")
 
     assert "slaBreach" in mail.outbox[0].subject
+
+
+@pytest.fixture
+def sent_notifications(monkeypatch, django_capture_on_commit_callbacks):
+    """The notification tasks queued after each commit: (kind, run id, event) triples."""
+    from runs_app import tasks
+
+    sent = []
+    real = tasks.send
+
+    def record(task, args, countdown=None):
+        if task is tasks.send_notifications:
+            sent.append(tuple(args))
+        else:
+            real(task, args, countdown)
+
+    monkeypatch.setattr(tasks, "send", record)
+    return sent
+
+
+def _drain_committing(run_queue, capture):
+    while run_queue:
+        with capture(execute=True):
+            run_queue.drain(limit=1)
+
+
+def test_a_retried_node_notifies_failure_only_when_its_retries_are_exhausted(
+    published, run_queue, sent_notifications, django_capture_on_commit_callbacks
+):
+    # given a job whose node fails every attempt, with one retry
+    published.pipeline("fragile", behaviour="fail", notifications='<email to="ops@x.org" on="failure"/>')
+    published.job("j", [("fragile", 'onFailure="retry" maxRetries="1"')])
+    with django_capture_on_commit_callbacks(execute=True):
+        job = run_trigger(application=APP, job_id="j", params={})
+
+    # when both attempts run
+    _drain_committing(run_queue, django_capture_on_commit_callbacks)
+
+    # then only the final attempt notified (failure, completion), and the job its own end
+    runs = {r.attempt: str(r.id) for r in job.pipeline_runs.all()}
+    pipeline_events = [
+        (run_id, event) for kind, run_id, event in sent_notifications if kind == "pipeline"
+    ]
+    assert pipeline_events == [(runs[2], "failure"), (runs[2], "completion")]
+    assert ("job", str(job.id), "failure") in sent_notifications
+    assert Alert.objects.filter(kind="failure", run__isnull=False).count() == 0
+
+
+def test_a_node_that_succeeds_on_retry_sends_no_failure_notification(
+    published, run_queue, sent_notifications, django_capture_on_commit_callbacks
+):
+    published.pipeline("flaky", behaviour="fail-until:2")
+    published.job("j", [("flaky", 'onFailure="retry" maxRetries="3"')])
+    with django_capture_on_commit_callbacks(execute=True):
+        job = run_trigger(application=APP, job_id="j", params={})
+
+    _drain_committing(run_queue, django_capture_on_commit_callbacks)
+
+    events = [event for kind, _, event in sent_notifications if kind == "pipeline"]
+    assert events == ["success", "completion"]
+    job.refresh_from_db()
+    assert job.status == "succeeded"
+
+
+def test_a_node_failing_without_retry_notifies_its_failure_once(
+    published, run_queue, sent_notifications, django_capture_on_commit_callbacks
+):
+    published.pipeline("once", behaviour="fail")
+    published.job("j", [("once", 'onFailure="halt"')])
+    with django_capture_on_commit_callbacks(execute=True):
+        run_trigger(application=APP, job_id="j", params={})
+
+    _drain_committing(run_queue, django_capture_on_commit_callbacks)
+
+    events = [event for kind, _, event in sent_notifications if kind == "pipeline"]
+    assert events == ["failure", "completion"]

@@ -23,7 +23,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
 
-from spark_runner.definition.model import Mask
+from spark_runner.definition.model import DEFAULT_MASKING_SECRET, Mask
 from spark_runner.engine.masking.columns import aes_gcm_base64, hmac_sha256_hex, with_keys
 from spark_runner.engine.masking.crypto import MIN_SECRET_BYTES, REDACTED, TOKEN_PREFIX, derive_key
 from spark_runner.engine.registry import StepContext, StepError, transformation
@@ -64,16 +64,15 @@ def apply(step: Mask, datasets: Mapping[str, DataFrame], ctx: StepContext) -> Da
 
 
 def _secret(step: Mask, ctx: StepContext) -> bytes:
-    if not step.secret_ref:
-        raise StepError(TAG, f'strategy "{step.strategy}" needs secretRef')
+    name = step.secret_ref or DEFAULT_MASKING_SECRET
     try:
-        secret = ctx.secrets.get_bytes(step.secret_ref)
+        secret = ctx.secrets.get_bytes(name)
     except SecretMissing as exc:
         raise StepError(TAG, f"secretRef {exc}") from None
     if len(secret) < MIN_SECRET_BYTES:
         raise StepError(
             TAG,
-            f'secret "{step.secret_ref}" is shorter than {MIN_SECRET_BYTES} bytes; '
+            f'secret "{name}" is shorter than {MIN_SECRET_BYTES} bytes; '
             "use a long random secret",
         )
     return secret

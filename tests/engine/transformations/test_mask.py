@@ -166,8 +166,8 @@ def test_a_missing_secret_is_a_step_error_naming_the_secret_ref(spark, ctx):
     )
 
 
-def test_a_keyed_strategy_without_secret_ref_is_a_step_error(spark, ctx):
-    with pytest.raises(StepError, match='mask: strategy "encrypt" needs secretRef'):
+def test_a_keyed_strategy_without_secret_ref_uses_the_default_masking_secret(spark, ctx):
+    with pytest.raises(StepError, match='secret "masking_default" not found'):
         mask(spark, ctx, "encrypt", secret_ref=None)
 
 
