@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import get_hasher, make_password
 
 from pipelines_app.models import Application, Membership, Role
 
@@ -35,10 +35,14 @@ class Personas:
         return getattr(self, name) if name else None
 
 
-@cache
 def _password_hash() -> str:
-    # hashing is slow on purpose; the cast shares one hash of the one test password
-    return make_password(PASSWORD)
+    # Hashing is slow on purpose; the cast shares one hash per hasher in force.
+    return _hash_with(get_hasher().algorithm)
+
+
+@cache
+def _hash_with(algorithm: str) -> str:
+    return make_password(PASSWORD, hasher=algorithm)
 
 
 def make_user(username: str, *, staff: bool = False):
