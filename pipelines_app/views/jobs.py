@@ -187,6 +187,9 @@ def _render_job(request, key: str, draft: dict, show_errors: bool):
     allowed = application in authored_applications(request, draft)
     pipelines = application_pipelines(application) if allowed else []
     problems = draft["problems"]
+    ref_problems = problems.get("pipelines", [])
+    if show_errors and not draft["pipelines"]:
+        ref_problems = ["Add at least one pipeline for the job to run."]
     context = {
         "key": key,
         "draft": draft,
@@ -201,7 +204,7 @@ def _render_job(request, key: str, draft: dict, show_errors: bool):
             "p",
             forms=ref_forms(draft, pipelines),
         ),
-        "ref_problems": problems.get("pipelines", []),
+        "ref_problems": ref_problems,
         "extras": row_cards("parameters", draft["parameters"], problems, "x"),
         "kinds": [(k, c.label) for k, c in f.ROW_FORMS["parameters"].items()],
         "pipelines": pipelines,
