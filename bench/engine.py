@@ -1,0 +1,208 @@
+"""Engine speed: ``.venv/bin/python -m bench.engine [--rows 5000000] [--small-runs 20]``.
+
+All figures are measured in one run, in one SparkSession (``local[*]``), against a baseline
+measured in the same run:
+
+(a) pipeline: the engine running a pipeline (CSV source with an explicit schema -> deduplicate
+    keep=latest -> aggregate -> CSV export) against a hand-written PySpark script doing the same
+    work on the same CSV (schema read, row_number window, groupBy, CSV write). Goal <= 1.10x.
+(b) CSV ingest with an explicit schema, every column parsed (``noop`` writer): the engine's CSV
+    source (bad-row column + observed counts) against a plain ``spark.read.schema(..).csv``;
+    rows per second per core. Goal >= 1 M rows/s/core.
+(c) a small pipeline (10 rows) on a warm session, p50 over N runs, against the hand-written
+    equivalent. Goal p50 <= 0.5 s.
+
+Also (d): the cost of the per-step row counts: the engine with counting off (observations
+removed) against the same run with counting on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+from pyspark.sql import Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from spark_runner.definition import DirectoryFileSource, parse
+from spark_runner.engine import EngineSettings, RunContext, get_session, run_pipeline
+from spark_runner.engine.secrets import SecretResolver
+
+SCHEMA_JSON = """{"type": "object", "properties": {
+  "order_id": {"type": "integer"}, "customer_id": {"type": "integer"},
+  "day": {"type": "string", "format": "date"}, "status": {"type": "string"},
+  "amount": {"type": "number", "format": "decimal(10,2)"},
+  "updated_at": {"type": "string", "format": "date-time"}},
+  "required": ["order_id"]}"""
+STRUCT = T.StructType(
+    [
+        T.StructField("order_id", T.LongType()),
+        T.StructField("customer_id", T.LongType()),
+        T.StructField("day", T.DateType()),
+        T.StructField("status", T.StringType()),
+        T.StructField("amount", T.DecimalType(10, 2)),
+        T.StructField("updated_at", T.TimestampType()),
+    ]
+)
+PIPELINE = """<pipeline id="bench" version="1.0" layer="staging">
+  <sources><csv id="o" path="{source}" schemaRef="orders.json"/></sources>
+  <transformations>
+    <deduplicate source="o" keys="order_id" keep="latest" orderBy="updated_at"/>
+    <aggregate source="o" groupBy="day,status" metrics="count:orders,sum:amount:revenue"/>
+  </transformations>
+  <targets><csv path="{target}" mode="overwrite"/></targets>
+</pipeline>"""
+
+
+def generate(spark, rows: int, folder: Path) -> None:
+    df = spark.range(rows).select(
+        (F.col("id") % int(rows * 0.95 + 1)).alias("order_id"),
+        (F.col("id") % 100_003).alias("customer_id"),
+        F.date_add(F.lit("2024-01-01").cast("date"), (F.col("id") % 60).cast("int")).alias("day"),
+        F.element_at(
+            F.array(*[F.lit(s) for s in ("completed", "returned", "cancelled", "open")]),
+            (F.col("id") % 4 + 1).cast("int"),
+        ).alias("status"),
+        ((F.col("id") % 100_000) / 100).cast("decimal(10,2)").alias("amount"),
+        F.timestamp_seconds(F.lit(1_704_067_200) + F.col("id") % 5_000_000).alias("updated_at"),
+    )
+    df.write.option("header", "true").mode("overwrite").csv(str(folder))
+
+
+def hand_written(spark, source: str, target: str) -> None:
+    df = spark.read.option("header", "true").schema(STRUCT).csv(source)
+    w = Window.partitionBy("order_id").orderBy(F.col("updated_at").desc_nulls_last())
+    latest = df.withColumn("rn", F.row_number().over(w)).where("rn = 1").drop("rn")
+    out = latest.groupBy("day", "status").agg(
+        F.count(F.lit(1)).alias("orders"), F.sum("amount").alias("revenue")
+    )
+    out.write.option("header", "true").mode("overwrite").csv(target)
+
+
+def engine_run(spark, root: Path, source: str, target: str):
+    config = root / "config"
+    (config / "applications/bench/staging/pipelines").mkdir(parents=True, exist_ok=True)
+    (config / "applications/bench/staging/schemas").mkdir(parents=True, exist_ok=True)
+    (config / "applications/bench/staging/schemas/orders.json").write_text(SCHEMA_JSON)
+    xml = PIPELINE.format(source=source, target=target)
+    pipeline = parse(xml.encode(), "applications/bench/staging/pipelines/bench.xml")
+    ctx = RunContext(
+        spark=spark,
+        application="bench",
+        layer="staging",
+        run_id=uuid.uuid4().hex[:12],
+        run_date=date(2024, 3, 5),
+        files=DirectoryFileSource(config),
+        data_root=str(root / "data"),
+        secrets=SecretResolver(None),
+    )
+    result = run_pipeline(pipeline, ctx)
+    if not result.ok:
+        raise SystemExit(f"engine run failed: {result.error}")
+    return result
+
+
+def timed(fn, *args) -> float:
+    started = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--small-runs", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=2, help="(a): best of N each")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="bench-engine-"))
+    settings = EngineSettings.from_env(
+        data_root=str(root / "data"),
+        warehouse_dir=str(root / "warehouse"),
+        derby_dir=str(root / "metastore"),
+        metastore_url="",
+    )
+    spark = get_session(settings)
+    cores = spark.sparkContext.defaultParallelism
+    try:
+        source_dir = root / "orders"
+        print(f"generating {args.rows:,} rows ...", flush=True)
+        generate(spark, args.rows, source_dir)
+        source = f"{source_dir}/*.csv"
+
+        # (a) pipeline, alternating, best of N each
+        engine_times, hand_times = [], []
+        for _ in range(args.repeat):
+            hand_times.append(timed(hand_written, spark, source, str(root / "hand_out")))
+            engine_times.append(timed(engine_run, spark, root, source, str(root / "engine_out")))
+        a_engine, a_hand = min(engine_times), min(hand_times)
+
+        # (b) CSV ingest, every column parsed
+        from spark_runner.definition.model import CsvSource
+        from spark_runner.engine.connectors.csv import read_csv
+
+        def plain_ingest():
+            spark.read.option("header", "true").schema(STRUCT).csv(source).write.format(
+                "noop"
+            ).mode("overwrite").save()
+
+        def engine_ingest():
+            src = CsvSource(id="o", path=source, schema_ref="orders.json")
+            read_csv(spark, src, source, STRUCT).df.write.format("noop").mode("overwrite").save()
+
+        b_plain = min(timed(plain_ingest) for _ in range(args.repeat))
+        b_engine = min(timed(engine_ingest) for _ in range(args.repeat))
+
+        # (c) small pipeline on a warm session
+        small = root / "small.csv"
+        small.write_text(
+            "order_id,customer_id,day,status,amount,updated_at\n"
+            + "".join(
+                f"{i % 8},{i},2024-03-0{i % 3 + 1},completed,{i}.50,2024-03-01T10:00:0{i}Z\n"
+                for i in range(10)
+            )
+        )
+        engine_small = [
+            timed(engine_run, spark, root, str(small), str(root / "small_out"))
+            for _ in range(args.small_runs)
+        ]
+        hand_small = [
+            timed(hand_written, spark, str(small), str(root / "small_hand"))
+            for _ in range(args.small_runs)
+        ]
+        c_engine, c_hand = statistics.median(engine_small), statistics.median(hand_small)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+    rows = args.rows
+    print()
+    print(f"engine bench: {rows:,} rows, {cores} cores (local), machine load shared")
+    print(f"{'measure':<46} {'engine':>10} {'baseline':>10} {'ratio':>7} {'goal':>8}")
+    print(
+        f"{f'(a) pipeline, seconds (best of {args.repeat})':<46} "
+        f"{a_engine:>10.2f} {a_hand:>10.2f} {a_engine / a_hand:>7.2f} {'<=1.10':>8}"
+    )
+    eng_rate = rows / b_engine / cores
+    plain_rate = rows / b_plain / cores
+    print(
+        f"{'(b) CSV ingest, rows/s per core':<46} {eng_rate:>10,.0f} {plain_rate:>10,.0f} "
+        f"{plain_rate / eng_rate:>7.2f} {'>=1M':>8}"
+    )
+    print(
+        f"{'(c) small pipeline, warm session, p50 s':<46} {c_engine:>10.3f} {c_hand:>10.3f} "
+        f"{c_engine / c_hand:>7.2f} {'<=0.5s':>8}"
+    )
+    print(f"    (c) engine p90 {sorted(engine_small)[int(len(engine_small) * 0.9)]:.3f} s")
+    print("ratios: engine time / baseline time ((b): baseline rate / engine rate)")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("SPARK_MASTER", "local[*]")
+    main()
