@@ -1,0 +1,127 @@
+"""``kill -9`` of a Spark worker in the middle of a real Spark run (the engine's public API only,
+through a real Celery worker): the run is reaped, retried, and its output is written once."""
+
+import csv
+import time
+from pathlib import Path
+
+import pytest
+
+from runs_app import execution
+from runs_app.models import PipelineRun
+from runs_app.services import run_trigger
+from tests.runs_app.conftest import APP, Published, Worker, wait_for
+
+engine = pytest.importorskip("spark_runner.engine")
+if not hasattr(engine, "run_pipeline"):
+    pytest.skip("spark_runner.engine.run_pipeline is not there yet", allow_module_level=True)
+
+pytestmark = [pytest.mark.spark, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
+
+ROWS = 300_000  # enough for the write to take a moment, so the kill lands inside it
+HEARTBEAT = 3
+
+
+def _pipeline(id):
+    return (
+        f'<pipeline id="{id}" version="1.0" layer="staging">'
+        f'<sources><csv id="events" path="in/events.csv" header="true"/></sources>'
+        f'<transformations><sort source="events" orderBy="id"/></transformations>'
+        f'<targets><csv path="out/{id}" mode="append"/></targets></pipeline>'
+    ).encode()
+
+
+def _final(id):
+    status = PipelineRun.objects.filter(id=id).values_list("status", flat=True).first()
+    return status if status in ("succeeded", "failed", "skipped", "cancelled") else None
+
+
+@pytest.fixture
+def spark_workers(worker_env, settings, transactional_db):
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.skip("needs CELERY_BROKER_URL=redis://127.0.0.1:6379/15")
+    base = Path(worker_env["env"]["HUB_DATA_ROOT"])
+    settings.HUB_CONFIG_REPO = Path(worker_env["env"]["HUB_CONFIG_REPO"])
+    settings.HUB_DATA_ROOT = base
+    settings.HUB_TASK_QUEUE = worker_env["queue"] + "-spark-kill"
+    settings.HUB_RUNNER = ""
+    settings.HUB_HEARTBEAT_SECONDS = HEARTBEAT
+    settings.HUB_LOST_RUN_RETRIES = 1
+    inputs = base / "applications" / APP / "in"
+    inputs.mkdir(parents=True, exist_ok=True)
+    if not (inputs / "events.csv").exists():
+        with open(inputs / "events.csv", "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["id", "name", "city"])
+            writer.writerows((i, f"näme {i}", "Zürich") for i in range(ROWS, 0, -1))
+    started = []
+
+    def start():
+        env = {
+            **worker_env["env"],
+            "HUB_RUNNER": "",
+            "HUB_TASK_QUEUE": settings.HUB_TASK_QUEUE,
+            "HUB_HEARTBEAT_SECONDS": str(HEARTBEAT),
+            # each worker its own Derby metastore folder: the killed JVM's is left as it died
+            "HUB_VAR_DIR": str(base.parent / f"var-kill-{len(started)}"),
+        }
+        started.append(Worker(env, settings.HUB_TASK_QUEUE))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def _staging(out: Path, run_id) -> bool:
+    """The engine stages a CSV target in ``.<name>.hub-tmp-<run>`` beside it while it writes."""
+    return (out / f".k_events.hub-tmp-{run_id}").exists()
+
+
+def test_a_spark_worker_killed_while_writing_is_reaped_retried_and_writes_once(
+    spark_workers, settings
+):
+    # given a real Spark run in the middle of writing its (append mode) CSV target
+    Published(settings.HUB_CONFIG_REPO).commit(
+        {f"applications/{APP}/staging/pipelines/k_events.xml": _pipeline("k_events")}
+    )
+    out = settings.HUB_DATA_ROOT / "applications" / APP / "out"
+    worker = spark_workers()
+    run = run_trigger(application=APP, pipeline_id="k_events", params={})
+    wait_for(lambda: _staging(out, run.id), timeout=240, every=0.02)
+
+    # when the worker (and its Spark JVM) is killed without a word
+    worker.kill()
+    killed_at = time.time()
+    assert _final(run.id) is None  # it was still running
+
+    # then the reaper (called as beat would, every half interval) ends it as lost ...
+    wait_for(lambda: execution.reap() or _final(run.id), timeout=30, every=HEARTBEAT / 2)
+    lost = PipelineRun.objects.get(id=run.id)
+    assert (lost.status, lost.error_category) == ("failed", "worker_lost")
+    assert (lost.finished_at - lost.heartbeat_at).total_seconds() <= 2 * HEARTBEAT
+    assert lost.finished_at.timestamp() >= killed_at - HEARTBEAT
+
+    # ... retries it once (HUB_LOST_RUN_RETRIES) on a fresh worker ...
+    spark_workers()
+    retry = PipelineRun.objects.get(rerun_of=run)
+    assert (retry.trigger, retry.attempt) == ("retry", 2)
+    assert wait_for(lambda: _final(retry.id), timeout=240) == "succeeded"
+    retry.refresh_from_db()
+    assert retry.targets[0]["rows_written"] == ROWS
+
+    # ... and the output holds every row once: only the retry's files, nothing of the killed one
+    target = out / "k_events"
+    parts = sorted(p.name for p in target.iterdir() if p.name.startswith("part-"))
+    assert parts and all(p.startswith(f"part-{retry.id}") for p in parts)
+    ids = []
+    for part in parts:
+        with open(target / part, encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+        assert rows[0] == ["id", "name", "city"]
+        ids += [int(r[0]) for r in rows[1:]]
+        if part == parts[0]:
+            # ids are strings (no inferSchema): sorted as text
+            assert rows[1:3] == [["1", "näme 1", "Zürich"], ["10", "näme 10", "Zürich"]]
+    assert len(ids) == ROWS and len(set(ids)) == ROWS
+    assert not PipelineRun.objects.filter(status="running").exists()
