@@ -35,20 +35,34 @@ def _events_for(status: str) -> tuple[str, ...]:
 
 
 def on_finished(run) -> None:
-    """In the finishing transaction: alert on failure, queue notifications once committed."""
+    """In the finishing transaction: alert on failure, queue notifications once committed.
+
+    A failed attempt that is followed by another (a job node's ``retry`` or ``fallback``, or the
+    reaper's retry of a lost run) is not the final outcome: it sends no ``failure`` or
+    ``completion`` notification and raises no alert; the final attempt does. Called after the
+    DAG moved (``run_finished``), so the retry, if any, already exists."""
     from runs_app import tasks
 
+    retrying = (
+        run.status == "failed"
+        and isinstance(run, PipelineRun)
+        and run.reruns.filter(trigger="retry").exists()
+    )
+    if retrying:
+        log.info("attempt %s failed and is followed by another: no notification", run.attempt)
+        return
     if run.status == "failed" and (isinstance(run, JobRun) or not run.job_run_id):
-        retrying = isinstance(run, PipelineRun) and run.reruns.filter(trigger="retry").exists()
-        if not retrying:
-            Alert.objects.create(
-                kind="failure",
-                application=run.application,
-                run=run if isinstance(run, PipelineRun) else None,
-                job_run=run if isinstance(run, JobRun) else None,
-                message=f"{run.kind} {run.name} failed: {run.error_message[:300]}",
-            )
+        Alert.objects.create(
+            kind="failure",
+            application=run.application,
+            run=run if isinstance(run, PipelineRun) else None,
+            job_run=run if isinstance(run, JobRun) else None,
+            message=f"{run.kind} {run.name} failed: {run.error_message[:300]}",
+        )
+    listened = {note.on for note in _notifications(run)}
     for event in _events_for(run.status):
+        if event not in listened:
+            continue  # nothing to send: no task (the definition is parsed once per commit)
         args = [run.kind, str(run.id), event]
         transaction.on_commit(lambda a=args: tasks.send(tasks.send_notifications, a))
 

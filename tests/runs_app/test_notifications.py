@@ -185,11 +185,14 @@ def _drain_committing(run_queue, capture):
             run_queue.drain(limit=1)
 
 
+NOTES = '<email to="ops@x.org" on="failure"/><email to="ops@x.org" on="completion"/>'
+
+
 def test_a_retried_node_notifies_failure_only_when_its_retries_are_exhausted(
     published, run_queue, sent_notifications, django_capture_on_commit_callbacks
 ):
     # given a job whose node fails every attempt, with one retry
-    published.pipeline("fragile", behaviour="fail", notifications='<email to="ops@x.org" on="failure"/>')
+    published.pipeline("fragile", behaviour="fail", notifications=NOTES)
     published.job("j", [("fragile", 'onFailure="retry" maxRetries="1"')])
     with django_capture_on_commit_callbacks(execute=True):
         job = run_trigger(application=APP, job_id="j", params={})
@@ -197,41 +200,53 @@ def test_a_retried_node_notifies_failure_only_when_its_retries_are_exhausted(
     # when both attempts run
     _drain_committing(run_queue, django_capture_on_commit_callbacks)
 
-    # then only the final attempt notified (failure, completion), and the job its own end
+    # then only the final attempt notified
     runs = {r.attempt: str(r.id) for r in job.pipeline_runs.all()}
-    pipeline_events = [
-        (run_id, event) for kind, run_id, event in sent_notifications if kind == "pipeline"
+    assert sorted(runs) == [1, 2]
+    assert sent_notifications == [
+        ("pipeline", runs[2], "failure"),
+        ("pipeline", runs[2], "completion"),
     ]
-    assert pipeline_events == [(runs[2], "failure"), (runs[2], "completion")]
-    assert ("job", str(job.id), "failure") in sent_notifications
     assert Alert.objects.filter(kind="failure", run__isnull=False).count() == 0
+    assert Alert.objects.filter(kind="failure", job_run=job).count() == 1
 
 
 def test_a_node_that_succeeds_on_retry_sends_no_failure_notification(
     published, run_queue, sent_notifications, django_capture_on_commit_callbacks
 ):
-    published.pipeline("flaky", behaviour="fail-until:2")
+    published.pipeline("flaky", behaviour="fail-until:2", notifications=NOTES)
     published.job("j", [("flaky", 'onFailure="retry" maxRetries="3"')])
     with django_capture_on_commit_callbacks(execute=True):
         job = run_trigger(application=APP, job_id="j", params={})
 
     _drain_committing(run_queue, django_capture_on_commit_callbacks)
 
-    events = [event for kind, _, event in sent_notifications if kind == "pipeline"]
-    assert events == ["success", "completion"]
-    job.refresh_from_db()
-    assert job.status == "succeeded"
+    second = job.pipeline_runs.get(attempt=2)
+    assert second.status == "succeeded"
+    assert sent_notifications == [("pipeline", str(second.id), "completion")]
 
 
 def test_a_node_failing_without_retry_notifies_its_failure_once(
     published, run_queue, sent_notifications, django_capture_on_commit_callbacks
 ):
-    published.pipeline("once", behaviour="fail")
+    published.pipeline("once", behaviour="fail", notifications=NOTES)
     published.job("j", [("once", 'onFailure="halt"')])
     with django_capture_on_commit_callbacks(execute=True):
-        run_trigger(application=APP, job_id="j", params={})
+        job = run_trigger(application=APP, job_id="j", params={})
 
     _drain_committing(run_queue, django_capture_on_commit_callbacks)
 
-    events = [event for kind, _, event in sent_notifications if kind == "pipeline"]
-    assert events == ["failure", "completion"]
+    run = str(job.pipeline_runs.get().id)
+    assert sent_notifications == [("pipeline", run, "failure"), ("pipeline", run, "completion")]
+
+
+def test_no_notification_task_is_queued_when_no_notification_listens(
+    published, run_queue, sent_notifications, django_capture_on_commit_callbacks
+):
+    published.pipeline("quiet")
+    with django_capture_on_commit_callbacks(execute=True):
+        run_trigger(application=APP, pipeline_id="quiet", params={})
+
+    _drain_committing(run_queue, django_capture_on_commit_callbacks)
+
+    assert sent_notifications == []
