@@ -200,7 +200,7 @@ def _metadata(definition, path: str) -> list[Finding]:
     what = f"{definition.kind} {definition.id}"
     metadata = definition.metadata
     findings = []
-    for field, label in (("owner", "an owner"), ("sla", "an SLA"), ("schedule", "a schedule")):
+    for field, label in (("owner", "owner"), ("sla", "SLA"), ("schedule", "schedule")):
         if not getattr(metadata, field, None):
             findings.append(Finding(f"missing_{field}", path, f"{what} has no {label}"))
     return findings

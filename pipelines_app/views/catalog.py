@@ -19,7 +19,8 @@ def _summary(entry, head: str) -> dict:
     A commit never changes, so the row is cached by (head, path): the catalog costs git reads
     only for what changed since the last look.
     """
-    key = f"pipelines:catalog-row:{head}:{entry.path}"
+    # Keyed by repository too: two repositories can hold commits with the same id.
+    key = f"pipelines:catalog-row:{services.config_repository().path}:{head}:{entry.path}"
     row = cache.get(key)
     if row is None:
         row = _read_summary(entry, head)
@@ -45,9 +46,6 @@ def _read_summary(entry, head: str) -> dict:
             id=entry.id,
             rev=head,
         )
-        history = selectors.definition_history(
-            application=entry.application, layer=entry.layer, kind=entry.kind, id=entry.id, limit=1
-        )
     except (ServiceError, ConfigRepoError):
         return row
     if found.definition is None:
@@ -60,7 +58,7 @@ def _read_summary(entry, head: str) -> dict:
             sla=meta.sla or "",
             schedule=meta.schedule or "",
         )
-    row["commit"] = history[0] if history else None
+    row["commit"] = getattr(entry, "last_commit", None)
     return row
 
 

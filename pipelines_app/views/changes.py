@@ -19,8 +19,6 @@ from pipelines_app.views.drafts import open_draft
 
 # ---------------------------------------------------------------- change requests
 
-SEVERITY = {"pii_unmasked": "high", "schema_column_dropped": "high", "schema_type_changed": "high"}
-
 
 def change_or_404(request, number: int):
     try:
@@ -85,7 +83,7 @@ def change_detail(request, number: int):
             "code": x.code,
             "file": x.file,
             "message": x.message,
-            "severity": SEVERITY.get(x.code, "medium"),
+            "severity": x.severity,
         }
         for x in detail.governance
     ]

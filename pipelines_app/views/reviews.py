@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 
 from pipelines_app import forms as f
 from pipelines_app import permissions, selectors, services
-from pipelines_app.governance import change_request_findings
 from pipelines_app.models import Status
 from pipelines_app.views.changes import change_or_404
 from pipelines_app.views.common import page, service_call
@@ -60,14 +59,7 @@ def change_review(request, number: int, decision: str):
 @page
 def review_queue(request):
     items = selectors.review_queue(request.user)
-    rows = []
-    repo = services.config_repository() if items else None
-    for item in items:
-        try:
-            flags = len(change_request_findings(repo, item.change_request))
-        except Exception:
-            flags = None
-        rows.append({"item": item, "change": item.change_request, "flags": flags})
+    rows = [{"item": item, "change": item.change_request, "flags": item.findings} for item in items]
     context = {
         "rows": rows,
         "is_reviewer": bool(permissions.applications_for(request.user, "reviewer")),
