@@ -99,6 +99,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 # Embedded mode serves static files straight from the source folders: no collectstatic step.
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # --- security: strict when DEBUG is off (manage.py check --deploy is clean in production)
 SESSION_COOKIE_HTTPONLY = True
