@@ -265,9 +265,11 @@ class HiveOutput(Output):
                     f"ALTER TABLE {self.full} SET LOCATION {hive.sql_string(self.version_dir)}"
                 )
                 spark.sql(f"REFRESH TABLE {self.full}")
-                if self.fs.qualify(old) != self.fs.qualify(self.version_dir) and old.startswith(
-                    self.fs.qualify(self._root())
-                ):
+                # Only a previous version folder of ours is removed, never the table's root
+                # (a table made elsewhere keeps its files where they were).
+                old_q, new_q = self.fs.qualify(old), self.fs.qualify(self.version_dir)
+                root_q = self.fs.qualify(self._root())
+                if old_q != new_q and parent(old_q) == root_q and name(old_q).startswith("v-"):
                     self.fs.delete(old)
             return
         staged = spark.read.parquet(self.staging)

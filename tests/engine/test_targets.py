@@ -180,3 +180,27 @@ def test_database_targets_commit_each_mode_in_one_transaction(spark, tmp_path, s
             "SELECT count(*) FROM pg_tables WHERE tablename LIKE '%%__hub_%%'"
         ).fetchone()[0]
     assert leftovers == 0
+
+
+def test_hive_overwrite_of_a_table_made_elsewhere_replaces_its_rows(spark, tmp_path):
+    # given: a managed table created outside the engine
+    spark.sql("CREATE DATABASE IF NOT EXISTS tgt")
+    spark.sql("DROP TABLE IF EXISTS tgt.legacy")
+    spark.sql("CREATE TABLE tgt.legacy (id STRING, day STRING, amount STRING) USING parquet")
+    spark.sql("INSERT INTO tgt.legacy VALUES ('9', 'x', 'y')")
+    ws = Workspace(spark, tmp_path)
+    ws.file("in/sales.csv", SALES_1)
+    pipeline = ws.pipeline(
+        '<sources><csv id="s" path="in/sales.csv"/></sources>'
+        '<targets><hive table="tgt.legacy" mode="overwrite"/></targets>'
+    )
+    # when: overwritten twice
+    assert ws.run(pipeline).ok
+    result = ws.run(pipeline)
+    # then
+    assert result.ok, result.error
+    assert rows(spark.table("tgt.legacy"), "id", "day", "amount") == [
+        ("1", "2024-03-01", "10"),
+        ("2", "2024-03-01", "20"),
+        ("3", "2024-03-02", "30"),
+    ]

@@ -41,7 +41,8 @@ def read_csv(spark, source: CsvSource, path: str, schema: T.StructType | None) -
     """Reads ``path`` (wildcards, .gz and .bz2 alike). Without a schema every column is a
     string (or inferred, with ``inferSchema``). With one, rows that do not fit are flagged."""
     fs = FS(spark)
-    if not fs.glob(path):
+    matches = sorted(fs.glob(path))
+    if not matches:
         where = parent(path) if not fs.exists(parent(path)) else path
         raise EngineError("source_missing", f"no file matches {path} (looked in {where})")
     options = reader_options(source)
@@ -49,7 +50,7 @@ def read_csv(spark, source: CsvSource, path: str, schema: T.StructType | None) -
     if schema is None:
         df = reader.option("inferSchema", "true" if source.infer_schema else "false").csv(path)
         return CsvRead(df=df, path=path)
-    check_header(spark, source, path, schema)
+    check_header(spark, source, path, schema, matches[0])
     with_corrupt = T.StructType([*schema.fields, T.StructField(CORRUPT, T.StringType(), True)])
     raw = (
         reader.schema(with_corrupt)
@@ -92,21 +93,37 @@ def read_csv(spark, source: CsvSource, path: str, schema: T.StructType | None) -
     return CsvRead(df=good, path=path, bad_rows=bad, rejects=rejects, first_bad=first_bad)
 
 
-def check_header(spark, source: CsvSource, path: str, schema: T.StructType) -> None:
-    """The header's column names must be the schema's (same order, case-insensitive)."""
+def check_header(spark, source: CsvSource, path: str, schema: T.StructType, first: str) -> None:
+    """The header's column names must be the schema's (same order, case-insensitive). Reads
+    the first line of the first matching file directly (no Spark job)."""
     if not source.header:
         return
-    first = spark.read.text(path).limit(1).collect()
-    if not first:
+    line = first_line(spark, first)
+    if line is None:
         return
-    names = [c.strip().strip('"') for c in first[0][0].split(source.delimiter)]
+    names = [c.strip().strip('"') for c in line.lstrip("\ufeff").split(source.delimiter)]
     wanted = [f.name for f in schema.fields]
     if [n.lower() for n in names] != [w.lower() for w in wanted]:
         raise EngineError(
             "schema_mismatch",
-            f"the header of {path} ({', '.join(names)}) does not match the schema "
+            f"the header of {name(first)} ({', '.join(names)}) does not match the schema "
             f"({', '.join(wanted)})",
         )
+
+
+def first_line(spark, file: str) -> str | None:
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    hpath = jvm.org.apache.hadoop.fs.Path(file)
+    stream = hpath.getFileSystem(conf).open(hpath)
+    codec = jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(conf).getCodec(hpath)
+    if codec is not None:
+        stream = codec.createInputStream(stream)
+    reader = jvm.java.io.BufferedReader(jvm.java.io.InputStreamReader(stream, "UTF-8"))
+    try:
+        return reader.readLine()
+    finally:
+        reader.close()
 
 
 def export_path(path: str, run_date: date) -> str:
