@@ -61,15 +61,23 @@ def test_cancel_run_stops_a_running_pipeline_and_reports_cancelled(spark, tmp_pa
         '<targets><csv path="out/n" compression="bzip2"/></targets>'
     )
     ctx = ws.context(run_id="to-cancel")
-    timer = threading.Timer(1.5, cancel_run, args=(spark, "to-cancel"))
-    timer.start()
-    try:
-        from spark_runner.engine import run_pipeline
+    tracker = spark.sparkContext.statusTracker()
 
-        started = time.monotonic()
-        result = run_pipeline(pipeline, ctx)
-    finally:
-        timer.cancel()
+    def cancel_once_a_job_runs():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if tracker.getJobIdsForGroup("to-cancel"):
+                cancel_run(spark, "to-cancel")
+                return
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=cancel_once_a_job_runs, daemon=True)
+    watcher.start()
+    from spark_runner.engine import run_pipeline
+
+    started = time.monotonic()
+    result = run_pipeline(pipeline, ctx)
+    watcher.join(timeout=5)
     if result.ok:  # pragma: no cover - the machine outran the timer
         pytest.skip(f"the run finished in {time.monotonic() - started:.1f}s, before the cancel")
     assert result.status == "cancelled"
