@@ -26,6 +26,49 @@ WORKER = f"{socket.gethostname()}:{__import__('os').getpid()}"
 
 
 def execute(run_id: str) -> PipelineRun | None:
+    """Runs ``run_id``, then, while this worker is idle, the job nodes its end made ready
+    (``handoff``). Returns the first run (None when it was not ours to run)."""
+    first = run = execute_one(run_id)
+    handed = 0
+    while run is not None and handed < get("HUB_HANDOFF_LIMIT"):
+        next_id = handoff(run)
+        if next_id is None:
+            break
+        handed += 1
+        run = execute_one(next_id)
+    return first
+
+
+def handoff(run: PipelineRun) -> str | None:
+    """The next job node this worker may start at once, instead of waiting for the broker.
+
+    When a job run's node ends, the DAG queues the nodes it made ready (a row and a message, as
+    always). If one of them is due now (not a retry waiting out its backoff) and nothing else
+    waits in the broker's run queue but those new messages (this worker is idle), we claim it
+    here: the claim is the same conditional update as a delivered message's, so the message that
+    arrives later is a no-op, and a worker that got the message first wins the claim instead.
+    The record stays as it would be: ``started_at`` when it started, ``worker`` this one."""
+    if not run.job_run_id or run.status not in FINAL_STATUSES or not get("HUB_HANDOFF_LIMIT"):
+        return None
+    ready = list(
+        PipelineRun.objects.filter(
+            job_run_id=run.job_run_id, status="queued", enqueued_at__lte=timezone.now()
+        )
+        .order_by("queued_at")
+        .values_list("id", flat=True)[:50]
+    )
+    if not ready:
+        return None
+    waiting = _broker_queue_length()
+    if waiting is not None and waiting > len(ready):
+        return None  # other work waits: take it from the broker in turn
+    return str(ready[0])
+
+
+FINAL_STATUSES = ("succeeded", "failed", "skipped", "cancelled")
+
+
+def execute_one(run_id: str) -> PipelineRun | None:
     """queued -> running -> final. Returns None when the run was not ours to run."""
     now = timezone.now()
     claimed = PipelineRun.objects.filter(id=run_id, status="queued").update(
@@ -182,7 +225,7 @@ def _finish_with_retries(run_id, **fields):
 
 def reap(now=None) -> int:
     """Ends running runs whose heartbeat is older than 1.5 intervals (``worker_lost``): with the
-    reaper every half interval, a dead worker's run ends within two intervals of its last beat.
+    reaper every 0.4 interval, a dead worker's run ends within two intervals of its last beat.
     A job's node follows its ``onFailure`` policy; a pipeline outside a job is retried
     ``HUB_LOST_RUN_RETRIES`` times."""
     now = now or timezone.now()
@@ -258,9 +301,15 @@ def _broker_queue_length() -> int | None:
 
     queue = get("HUB_TASK_QUEUE") or app.conf.task_default_queue
     try:
-        return int(redis.Redis.from_url(url, socket_timeout=5).llen(queue))
+        client = _redis_clients.get(url)
+        if client is None:
+            client = _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=5)
+        return int(client.llen(queue))
     except redis.RedisError:
         return None  # broker unreachable: nothing to conclude, send nothing
+
+
+_redis_clients: dict = {}  # one connection pool per broker URL (it reconnects by itself)
 
 
 def _retry_lost(run: PipelineRun) -> None:
