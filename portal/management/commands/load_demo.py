@@ -18,27 +18,33 @@ class Command(BaseCommand):
     help = "Load the demo application, its sample data and demo users (demo only). Idempotent."
 
     def handle(self, *args, **options):
-        from demo.load import load_demo
+        for line in load_demo_portal():
+            self.stdout.write(line)
 
-        loaded = load_demo(settings.HUB_CONFIG_REPO, settings.HUB_DATA_ROOT)
-        self.stderr.write(f"demo application: {loaded}")
-        logins = []
-        for username, role, staff in DEMO_USERS:
-            self._ensure_user(username, role, staff)
-            logins.append(f"{username:<6} / {DEMO_PASSWORD}   ({role or 'administrator'})")
-        return "\n".join(logins)
 
-    def _ensure_user(self, username, role, staff):
-        from pipelines_app.models import Application, Membership
+def load_demo_portal() -> list[str]:
+    """Loads the demo config, data and users; returns the demo logins, one line each."""
+    from demo.load import load_demo
 
-        user, created = get_user_model().objects.get_or_create(
-            username=username, defaults={"is_staff": staff, "is_superuser": staff}
+    load_demo(settings.HUB_CONFIG_REPO, settings.HUB_DATA_ROOT)
+    logins = []
+    for username, role, staff in DEMO_USERS:
+        _ensure_user(username, role, staff)
+        logins.append(f"{username:<6} / {DEMO_PASSWORD}   ({role or 'administrator'})")
+    return logins
+
+
+def _ensure_user(username, role, staff):
+    from pipelines_app.models import Application, Membership
+
+    user, created = get_user_model().objects.get_or_create(
+        username=username, defaults={"is_staff": staff, "is_superuser": staff}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    if role:
+        application, _ = Application.objects.get_or_create(
+            name="retail", defaults={"display_name": "Retail"}
         )
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save()
-        if role:
-            application, _ = Application.objects.get_or_create(
-                name="retail", defaults={"display_name": "Retail"}
-            )
-            Membership.objects.get_or_create(user=user, application=application, role=role)
+        Membership.objects.get_or_create(user=user, application=application, role=role)

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from portal.management.commands.load_demo import load_demo_portal
+
 
 class Command(BaseCommand):
     help = (
@@ -24,7 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, no_demo, **options):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("database migrated")
-        logins = [] if no_demo else call_command("load_demo")
+        logins = [] if no_demo else load_demo_portal()
         processes = self._start(host, port)
         self._banner(host, port, logins)
         self._wait(processes)
@@ -42,11 +44,12 @@ class Command(BaseCommand):
             ],
             "worker": [
                 python, "-m", "celery", "-A", "portal", "worker",
-                "--loglevel", "INFO", "--concurrency", "1", "--without-mingle", "--without-gossip",
+                "--loglevel", "WARNING", "--concurrency", "1",
+                "--without-mingle", "--without-gossip",
             ],
             "beat": [
                 python, "-m", "celery", "-A", "portal", "beat",
-                "--loglevel", "INFO", "--schedule", beat_file,
+                "--loglevel", "WARNING", "--schedule", beat_file,
             ],
         }  # fmt: skip
         return {
@@ -58,7 +61,7 @@ class Command(BaseCommand):
         lines = ["", f"Data Hub Portal is running at http://{host}:{port}/", ""]
         if logins:
             lines.append("Demo logins (demo only):")
-            lines += [f"  {login}" for login in logins.splitlines()]
+            lines += [f"  {login}" for login in logins]
             lines.append("")
         lines.append("Press Ctrl-C to stop the web server, the worker and beat.")
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
