@@ -4,7 +4,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/datahub_prof \\
     .venv/bin/python -m bench.orchestration_profile [--runs 20] [--profile]
 
-Runs a 10-node chain of trivial pipelines (csv -> csv, two rows) through ``execution.execute``
+Runs a chain of trivial pipelines (csv -> csv, two rows) through ``execution.execute_one``
 with the Spark runner, after a warm-up. Prints per-run medians of each phase, the Spark jobs each
 run started (by the run's job group), and with ``--profile`` the top functions (cProfile).
 The database named by DATABASE_URL is created and migrated when missing; use a scratch one.
@@ -106,7 +106,7 @@ def _profile(args) -> None:
         t0 = time.perf_counter()
         if profiler and done >= 2:
             profiler.enable()
-        run = execution.execute(run_id)
+        run = execution.execute_one(run_id)  # one node at a time (no hand-off)
         if profiler:
             profiler.disable()
         total = time.perf_counter() - t0
