@@ -33,7 +33,13 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from spark_runner.definition import DirectoryFileSource, parse
-from spark_runner.engine import EngineSettings, RunContext, get_session, run_pipeline
+from spark_runner.engine import (
+    EngineSettings,
+    RunContext,
+    SparkPipeline,
+    get_session,
+    run_pipeline,
+)
 from spark_runner.engine.secrets import SecretResolver
 
 SCHEMA_JSON = """{"type": "object", "properties": {
@@ -87,7 +93,7 @@ def hand_written(spark, source: str, target: str) -> None:
     out.write.option("header", "true").mode("overwrite").csv(target)
 
 
-def engine_run(spark, root: Path, source: str, target: str):
+def engine_run(spark, root: Path, source: str, target: str, count_rows: bool = True):
     config = root / "config"
     (config / "applications/bench/staging/pipelines").mkdir(parents=True, exist_ok=True)
     (config / "applications/bench/staging/schemas").mkdir(parents=True, exist_ok=True)
@@ -104,7 +110,12 @@ def engine_run(spark, root: Path, source: str, target: str):
         data_root=str(root / "data"),
         secrets=SecretResolver(None),
     )
-    result = run_pipeline(pipeline, ctx)
+    if count_rows:
+        result = run_pipeline(pipeline, ctx)
+    else:
+        runner = SparkPipeline(pipeline, ctx)
+        runner.count_rows = False
+        result = runner.run()
     if not result.ok:
         raise SystemExit(f"engine run failed: {result.error}")
     return result
@@ -143,6 +154,11 @@ def main() -> None:
             hand_times.append(timed(hand_written, spark, source, str(root / "hand_out")))
             engine_times.append(timed(engine_run, spark, root, source, str(root / "engine_out")))
         a_engine, a_hand = min(engine_times), min(hand_times)
+        # (d) the cost of counting rows: the same engine run without observations
+        d_uncounted = min(
+            timed(engine_run, spark, root, source, str(root / "engine_out"), False)
+            for _ in range(args.repeat)
+        )
 
         # (b) CSV ingest, every column parsed
         from spark_runner.definition.model import CsvSource
@@ -198,6 +214,10 @@ def main() -> None:
     print(
         f"{'(c) small pipeline, warm session, p50 s':<46} {c_engine:>10.3f} {c_hand:>10.3f} "
         f"{c_engine / c_hand:>7.2f} {'<=0.5s':>8}"
+    )
+    print(
+        f"{'(d) pipeline with row counts vs without, s':<46} {a_engine:>10.2f} "
+        f"{d_uncounted:>10.2f} {a_engine / d_uncounted:>7.2f} {'':>8}"
     )
     print(f"    (c) engine p90 {sorted(engine_small)[int(len(engine_small) * 0.9)]:.3f} s")
     print("ratios: engine time / baseline time ((b): baseline rate / engine rate)")

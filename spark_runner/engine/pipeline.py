@@ -132,6 +132,9 @@ class Cancelled(Exception):
 class SparkPipeline:
     """Template Method: ``run`` fixes the order; the hooks below do each part."""
 
+    # Per-step and per-source row counts (observations). Off only to measure their cost.
+    count_rows = True
+
     def __init__(self, pipeline: Pipeline, ctx: RunContext):
         self.pipeline = pipeline
         self.ctx = ctx
@@ -264,7 +267,7 @@ class SparkPipeline:
             self.cached.append(df)
             metrics.rows = df.count()
             self.counts[source.id] = metrics.rows
-        else:
+        elif self.count_rows:
             obs = Observation()
             df = df.observe(obs, F.count(F.lit(1)).alias("rows"))
             self.source_obs[source.id] = obs
@@ -289,8 +292,10 @@ class SparkPipeline:
             self.where, self.phase = f"step {index} ({tag})", "step"
             df = apply(step, self.datasets, self.step_context)
             out = step_output(step)
-            obs = Observation()
-            df = df.observe(obs, F.count(F.lit(1)).alias("rows"))
+            obs = None
+            if self.count_rows:
+                obs = Observation()
+                df = df.observe(obs, F.count(F.lit(1)).alias("rows"))
             self.datasets[out] = df
             self.counts[out] = obs
             self.last_dataset = out
