@@ -50,6 +50,8 @@ def handoff(run: PipelineRun) -> str | None:
     The record stays as it would be: ``started_at`` when it started, ``worker`` this one."""
     if not run.job_run_id or run.status not in FINAL_STATUSES or not get("HUB_HANDOFF_LIMIT"):
         return None
+    if _worker_stopping():
+        return None  # a warm shutdown waits for the current run only; the broker has the rest
     ready = list(
         PipelineRun.objects.filter(
             job_run_id=run.job_run_id, status="queued", enqueued_at__lte=timezone.now()
@@ -66,6 +68,15 @@ def handoff(run: PipelineRun) -> str | None:
 
 
 FINAL_STATUSES = ("succeeded", "failed", "skipped", "cancelled")
+
+
+def _worker_stopping() -> bool:
+    """True once this Celery worker was asked to shut down (warm or cold)."""
+    from celery.worker import state
+
+    return any(
+        v is not None and v is not False for v in (state.should_stop, state.should_terminate)
+    )
 
 
 def execute_one(run_id: str) -> PipelineRun | None:

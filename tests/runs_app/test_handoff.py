@@ -79,3 +79,14 @@ def test_the_hand_off_can_be_turned_off(published, run_queue, idle_broker, setti
     execution.execute(run_queue.pop(0))
 
     assert PipelineRun.objects.filter(job_run=job, status="queued").count() == 1
+
+
+def test_a_worker_asked_to_stop_hands_nothing_off(published, run_queue, idle_broker, monkeypatch):
+    from celery.worker import state
+
+    monkeypatch.setattr(state, "should_stop", 0)  # a warm shutdown was requested (exit code 0)
+    job = _chain(published)
+
+    execution.execute(run_queue.pop(0))
+
+    assert PipelineRun.objects.filter(job_run=job, status="queued").count() == 1
