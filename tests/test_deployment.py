@@ -85,6 +85,7 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
         "HUB_VAR_DIR": str(tmp_path),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
     }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests, never in production
     result = subprocess.run(
         [PY, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

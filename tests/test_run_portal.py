@@ -62,6 +62,7 @@ def test_run_portal_serves_the_demo_and_stops_on_ctrl_c(embedded_env, tmp_path):
         assert status == 200
         assert (tmp_path / "var" / "config-repo" / ".git").is_dir()
         assert (tmp_path / "data" / "applications" / "retail").is_dir()
+        assert (tmp_path / "var" / "demo-secrets.json").is_file()
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=60)

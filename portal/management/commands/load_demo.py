@@ -1,5 +1,7 @@
 """Loads the demo `retail` application into the config repository and the lake, with demo users."""
 
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -26,12 +28,17 @@ def load_demo_portal() -> list[str]:
     """Loads the demo config, data and users; returns the demo logins, one line each."""
     from demo.load import load_demo
 
-    load_demo(settings.HUB_CONFIG_REPO, settings.HUB_DATA_ROOT)
+    load_demo(settings.HUB_CONFIG_REPO, settings.HUB_DATA_ROOT, secrets_file=demo_secrets_file())
     logins = []
     for username, role, staff in DEMO_USERS:
         _ensure_user(username, role, staff)
         logins.append(f"{username:<6} / {DEMO_PASSWORD}   ({role or 'administrator'})")
     return logins
+
+
+def demo_secrets_file() -> Path:
+    """The secrets file of the demo: HUB_SECRETS_FILE, else a generated one under var/."""
+    return Path(settings.HUB_SECRETS_FILE or settings.VAR_DIR / "demo-secrets.json")
 
 
 def _ensure_user(username, role, staff):

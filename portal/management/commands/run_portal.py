@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from portal.management.commands.load_demo import load_demo_portal
+from portal.management.commands.load_demo import demo_secrets_file, load_demo_portal
 
 
 class Command(BaseCommand):
@@ -34,7 +34,8 @@ class Command(BaseCommand):
     def _start(self, host, port):
         python = sys.executable
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        env.setdefault("WHITENOISE_USE_FINDERS", "true")
+        # The demo's masking key is generated into a local secrets file (demo only).
+        env.setdefault("HUB_SECRETS_FILE", str(demo_secrets_file()))
         beat_file = str(settings.VAR_DIR / "celerybeat-schedule")
         commands = {
             "web": [
