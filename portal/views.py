@@ -2,10 +2,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import render
 
+from portal.home import home_summary
+
 
 @login_required
 def home(request):
-    return render(request, "portal/home.html")
+    return render(request, "portal/home.html", {"summary": home_summary(request.user)})
 
 
 def healthz(request):
