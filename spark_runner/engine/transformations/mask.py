@@ -72,8 +72,7 @@ def _secret(step: Mask, ctx: StepContext) -> bytes:
     if len(secret) < MIN_SECRET_BYTES:
         raise StepError(
             TAG,
-            f'secret "{name}" is shorter than {MIN_SECRET_BYTES} bytes; '
-            "use a long random secret",
+            f'secret "{name}" is shorter than {MIN_SECRET_BYTES} bytes; use a long random secret',
         )
     return secret
 
