@@ -4,19 +4,22 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 
+from pipelines_app.permissions import applications_for
+
 
 @dataclass(frozen=True)
 class NavEntry:
     label: str
     url_name: str
     staff_only: bool = False
+    role: str | None = None  # shown to holders of this role in some application (and staff)
 
 
 NAV = (
     NavEntry("Pipelines", "pipelines:catalog"),
-    NavEntry("New pipeline", "pipelines:wizard"),
+    NavEntry("New pipeline", "pipelines:wizard", role="author"),
     NavEntry("Change requests", "pipelines:change_list"),
-    NavEntry("Review queue", "pipelines:review_queue"),
+    NavEntry("Review queue", "pipelines:review_queue", role="reviewer"),
     NavEntry("Runs", "runs:run_list"),
     NavEntry("Dashboard", "runs:dashboard"),
     NavEntry("Alerts", "runs:alerts"),
@@ -31,6 +34,8 @@ def entries_for(request):
     shown = []
     for entry in NAV:
         if entry.staff_only and not user.is_staff:
+            continue
+        if entry.role and not user.is_staff and not applications_for(user, entry.role):
             continue
         try:
             url = reverse(entry.url_name)

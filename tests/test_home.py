@@ -74,3 +74,12 @@ def test_the_home_page_needs_a_sign_in(client):
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
+
+
+def test_the_navigation_shows_what_a_persons_roles_allow(client, cast):
+    client.force_login(cast.olga)  # operator only
+    page = client.get("/").content.decode()
+    nav = page.split('<nav aria-label="Main">')[1].split("</nav>")[0]
+    assert "Runs" in nav
+    assert "New pipeline" not in nav
+    assert "Review queue" not in nav
