@@ -1,0 +1,30 @@
+"""`python -m bench` (or `make bench`): lists the benchmarks and how to run each.
+
+Every benchmark prints its figures as ratios against a baseline measured in the same run, because
+the machine is shared and noisy. Speed goals live here, never in timed tests.
+"""
+
+BENCHMARKS = (
+    ("validate", "issue 2", "validate 1,000 generated pipeline files and the demo repository"),
+    ("config_repo", "issue 4", "propose/merge latency on 5,000 commits; merges/s, 20 at once"),
+    ("change_requests", "issue 4", "propose/approve latency through the services; catalog load"),
+    ("engine", "issue 3", "engine vs hand-written PySpark; CSV ingest rows/s/core; small run p50"),
+    ("masking_hmac", "issue 3", "keyed HMAC and AES-GCM implementations over 1 M values"),
+    ("orchestration", "issue 5", "trigger->start, job hop, 40-step chain, runs/min/worker"),
+    ("orchestration_pages", "issue 5", "run-list queries and /metrics at a million runs"),
+    ("orchestration_profile", "issue 5", "where one tiny run's time goes"),
+)
+
+
+def main() -> None:
+    print("Benchmarks (run one with: .venv/bin/python -m bench.<name> --help)\n")
+    for name, issue, what in BENCHMARKS:
+        print(f"  {name:<22} {issue:<8} {what}")
+    print(
+        "\nThose that need the portal's database take DATABASE_URL (a scratch PostgreSQL database)"
+        "\nand CELERY_BROKER_URL (Redis); see each module's docstring."
+    )
+
+
+if __name__ == "__main__":
+    main()
