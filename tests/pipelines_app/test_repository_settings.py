@@ -77,8 +77,8 @@ def test_a_repository_replaced_at_the_same_path_is_picked_up(settings, tmp_path)
 
 
 def test_repositories_dropped_from_the_cache_are_closed(settings, tmp_path, monkeypatch):
-    monkeypatch.setattr(services, "_MAX_REPOSITORIES", 2)
-    monkeypatch.setattr(services, "_repositories", {})
+    monkeypatch.setattr(services.repository, "_MAX_REPOSITORIES", 2)
+    monkeypatch.setattr(services.repository, "_repositories", {})
     opened = []
     for name in ("a", "b", "c"):
         settings.HUB_CONFIG_REPO = tmp_path / name

@@ -1,0 +1,233 @@
+"""Proposing: opening a change request, updating its content, submitting it for review."""
+
+from __future__ import annotations
+
+import contextlib
+
+from django.db import transaction
+from django.utils import timezone
+
+from config_repo.errors import ConfigRepoError
+from pipelines_app import audit, proposals
+from pipelines_app.errors import BadInput, InvalidState, NotAllowed
+from pipelines_app.models import OPEN_STATUSES, Action, ChangeRequest, Role, Status
+from pipelines_app.services.repository import config_repository
+from pipelines_app.services.shared import (
+    actor_for,
+    application_get,
+    branch_name,
+    git_call,
+    lines_changed,
+    locked,
+    require,
+    set_status,
+)
+
+
+def change_request_create(
+    *,
+    author,
+    application,
+    layer: str,
+    kind: str,
+    xml=None,
+    title: str,
+    description: str = "",
+    action: str = Action.CREATE,
+    definition_id: str | None = None,
+    new_id: str | None = None,
+    submit: bool = True,
+    request=None,
+) -> ChangeRequest:
+    """Propose a change: a branch ``cr/<number>-<id>`` with one commit authored by ``author``.
+
+    The whole application is validated with the change applied first; when it is invalid
+    ``ChangeRequestInvalid(problems)`` is raised and nothing is committed. ``submit=False`` keeps
+    the change request a draft.
+    """
+    application = application_get(application)
+    require(author, application, Role.AUTHOR)
+    title = (title or "").strip()
+    if not title:
+        raise BadInput("title is required")
+    repo = config_repository()
+    base = repo.head("main")
+    before = repo.files(base)
+    proposal = proposals.build(
+        application=application.name,
+        layer=layer,
+        kind=kind,
+        action=action,
+        xml=xml,
+        definition_id=definition_id,
+        new_id=new_id,
+        files=before,
+    )
+    proposals.check(application.name, before, proposal.changes)
+
+    branch = None
+    try:
+        with transaction.atomic():
+            change_request = ChangeRequest.objects.create(
+                application=application,
+                layer=layer,
+                kind=kind,
+                action=action,
+                definition_id=proposal.definition_id,
+                path=proposal.path,
+                old_path=proposal.old_path,
+                title=title[:200],
+                description=description or "",
+                author=author,
+                base_commit=base,
+            )
+            change_request.number = change_request.pk
+            branch = branch_name(change_request.number, proposal.definition_id)
+            git_call(repo.create_branch, branch, base=base)
+            head = git_call(
+                repo.commit,
+                branch,
+                proposal.changes,
+                message=f"CR #{change_request.number}: {title}",
+                author=actor_for(author),
+                expected_head=base,
+            )
+            change_request.branch = branch
+            change_request.head_commit = head
+            change_request.lines_changed = lines_changed(repo, base, head)
+            if submit:
+                change_request.status = Status.IN_REVIEW
+                change_request.submitted_at = timezone.now()
+            change_request.save()
+            audit.record(
+                author,
+                "change_request.create",
+                change_request,
+                {
+                    "number": change_request.number,
+                    "application": application.name,
+                    "layer": layer,
+                    "kind": kind,
+                    "action": action,
+                    "path": proposal.path,
+                    "old_path": proposal.old_path,
+                    "branch": branch,
+                    "head_commit": head,
+                    "status": change_request.status,
+                },
+                request,
+            )
+    except BaseException:
+        if branch is not None:
+            with contextlib.suppress(ConfigRepoError):
+                repo.delete_branch(branch)
+        raise
+    return change_request
+
+
+def change_request_update(
+    *,
+    change_request,
+    author,
+    xml=None,
+    title: str | None = None,
+    description: str | None = None,
+    request=None,
+) -> ChangeRequest:
+    """A new commit on the change's branch. Approvals given to an earlier head stop counting."""
+    repo = config_repository()
+    with transaction.atomic():
+        change_request = locked(change_request)
+        if change_request.author_id != author.pk:
+            raise NotAllowed("only the author of a change request can update it")
+        require(author, change_request.application, Role.AUTHOR)
+        if change_request.status not in OPEN_STATUSES:
+            raise InvalidState(
+                f"change request #{change_request.number} is "
+                f"{change_request.get_status_display()} and can no longer be updated"
+            )
+        fields = {}
+        if title is not None and title.strip():
+            fields["title"] = title.strip()[:200]
+        if description is not None:
+            fields["description"] = description
+        if xml is not None and change_request.action != Action.DELETE:
+            _update_content(repo, change_request, author, xml)
+            fields.update(
+                head_commit=change_request.head_commit,
+                lines_changed=change_request.lines_changed,
+            )
+        if change_request.status == Status.CHANGES_REQUESTED and "head_commit" in fields:
+            fields["status"] = Status.IN_REVIEW
+        for name, value in fields.items():
+            setattr(change_request, name, value)
+        change_request.save(update_fields=[*fields, "updated_at"])
+        audit.record(
+            author,
+            "change_request.update",
+            change_request,
+            {
+                "number": change_request.number,
+                "head_commit": change_request.head_commit,
+                "fields": sorted(fields),
+            },
+            request,
+        )
+    return change_request
+
+
+def _update_content(repo, change_request: ChangeRequest, author, xml) -> None:
+    if not repo.branch_exists(change_request.branch):
+        raise InvalidState(
+            f"the branch {change_request.branch} is gone from the config repository; "
+            "rebase the change request to restore it"
+        )
+    data = proposals._content(xml)
+    application = change_request.application.name
+    if change_request.kind == "schema":
+        proposals.check_schema(data, change_request.path)
+    else:
+        definition = proposals.parse_definition(
+            application,
+            change_request.layer,
+            change_request.kind,
+            data,
+            change_request.definition_id,
+        )
+        if definition.id != change_request.definition_id:
+            raise BadInput(
+                f"the XML says id={definition.id!r}, but this change request is about "
+                f"{change_request.definition_id!r}"
+            )
+    head_files = repo.files(change_request.head_commit)
+    if head_files.read(change_request.path) == data:
+        return
+    changes = {change_request.path: data}
+    proposals.check(application, head_files, changes)
+    head = git_call(
+        repo.commit,
+        change_request.branch,
+        changes,
+        message=f"CR #{change_request.number}: update",
+        author=actor_for(author),
+        expected_head=change_request.head_commit,
+    )
+    change_request.head_commit = head
+    change_request.lines_changed = lines_changed(repo, change_request.base_commit, head)
+
+
+def change_request_submit(*, change_request, author, request=None) -> ChangeRequest:
+    """draft -> in review."""
+    with transaction.atomic():
+        change_request = locked(change_request)
+        if change_request.author_id != author.pk:
+            raise NotAllowed("only the author of a change request can submit it")
+        set_status(change_request, Status.DRAFT, Status.IN_REVIEW, submitted_at=timezone.now())
+        audit.record(
+            author,
+            "change_request.submit",
+            change_request,
+            {"number": change_request.number},
+            request,
+        )
+    return change_request
