@@ -176,7 +176,7 @@ def test_findings_are_worked_out_once_per_head_and_again_for_a_new_head(
         return semantic_lines(*args, **kwargs)
 
     monkeypatch.setattr(governance, "check", counting_check)
-    monkeypatch.setattr(selectors, "semantic_lines", counting_semantic_lines)
+    monkeypatch.setattr(selectors.detail, "semantic_lines", counting_semantic_lines)
 
     # when the page is shown twice, the queue is listed and the approval is refused
     first = change_request_detail(cr)
