@@ -135,6 +135,11 @@ def spark_conf(settings: EngineSettings) -> dict[str, str]:
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
         "spark.sql.adaptive.enabled": "true",
+        # AQE would replace a stage that turned out empty by an empty relation, dropping the
+        # row-count observations (CollectMetrics) above it: an empty input must report 0 rows.
+        "spark.sql.adaptive.optimizer.excludedRules": (
+            "org.apache.spark.sql.execution.adaptive.AQEPropagateEmptyRelation"
+        ),
         "spark.ui.enabled": os.environ.get("HUB_SPARK_UI", "false"),
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.hive.convertMetastoreParquet": "true",
