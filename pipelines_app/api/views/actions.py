@@ -1,0 +1,132 @@
+"""What reviewers and authors do to a change request: approve, request changes, reject,
+withdraw, submit, rebase, comment."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from pipelines_app import services
+from pipelines_app.api import serializers as s
+from pipelines_app.api.presenters import change_request_data
+from pipelines_app.api.views.base import HubAPIView, body_or_error, change_request_for_action
+from pipelines_app.models import ChangeRequest, Role
+from pipelines_app.permissions import has_role, require_role
+
+
+class _ChangeRequestAction(HubAPIView):
+    role = Role.REVIEWER
+    body = None
+
+    def post(self, request, number):
+        change_request = change_request_for_action(number)
+        require_role(request.user, change_request.application, self.role)
+        data = {}
+        if self.body is not None:
+            data, error = body_or_error(self.body, request)
+            if error:
+                return error
+        result = self.act(request, change_request, data)
+        if not isinstance(result, ChangeRequest):
+            return Response(result, status=201)
+        return Response(change_request_data(result, request.user))
+
+
+class ApproveView(_ChangeRequestAction):
+    body = s.ApproveSerializer
+
+    @extend_schema(request=s.ApproveSerializer, responses=s.ChangeRequestOutSerializer)
+    def post(self, request, number):
+        return super().post(request, number)
+
+    def act(self, request, change_request, data):
+        return services.change_request_approve(
+            change_request=change_request,
+            reviewer=request.user,
+            comment=data["comment"],
+            override_reason=data.get("override_reason"),
+            request=request,
+        )
+
+
+class RequestChangesView(_ChangeRequestAction):
+    body = s.CommentSerializer
+
+    @extend_schema(request=s.CommentSerializer, responses=s.ChangeRequestOutSerializer)
+    def post(self, request, number):
+        return super().post(request, number)
+
+    def act(self, request, change_request, data):
+        return services.change_request_request_changes(
+            change_request=change_request,
+            reviewer=request.user,
+            comment=data["comment"],
+            request=request,
+        )
+
+
+class RejectView(RequestChangesView):
+    def act(self, request, change_request, data):
+        return services.change_request_reject(
+            change_request=change_request,
+            reviewer=request.user,
+            comment=data["comment"],
+            request=request,
+        )
+
+
+class WithdrawView(_ChangeRequestAction):
+    role = Role.AUTHOR
+
+    @extend_schema(request=None, responses=s.ChangeRequestOutSerializer)
+    def post(self, request, number):
+        return super().post(request, number)
+
+    def act(self, request, change_request, data):
+        return services.change_request_withdraw(
+            change_request=change_request, author=request.user, request=request
+        )
+
+
+class SubmitView(WithdrawView):
+    def act(self, request, change_request, data):
+        return services.change_request_submit(
+            change_request=change_request, author=request.user, request=request
+        )
+
+
+class RebaseView(WithdrawView):
+    def act(self, request, change_request, data):
+        return services.change_request_rebase(
+            change_request=change_request, author=request.user, request=request
+        )
+
+
+class CommentView(_ChangeRequestAction):
+    role = None
+    body = s.CommentSerializer
+
+    @extend_schema(request=s.CommentSerializer, responses={201: dict})
+    def post(self, request, number):
+        change_request = change_request_for_action(number)
+        if not has_role(request.user, change_request.application):
+            raise PermissionDenied("You have no role in this application.")
+        data, error = body_or_error(self.body, request)
+        if error:
+            return error
+        comment = services.change_request_comment(
+            change_request=change_request,
+            author=request.user,
+            body=data["comment"],
+            request=request,
+        )
+        return Response(
+            {
+                "id": comment.pk,
+                "author": request.user.username,
+                "comment": comment.body,
+                "created_at": comment.created_at,
+            },
+            status=201,
+        )
