@@ -260,7 +260,8 @@ def _schema_changes(old, new, before, after, application, layer, path) -> list[F
 # ---------------------------------------------------------------- entry points
 
 
-def _parse(data: bytes | None, path: str):
+def parsed_or_none(data: bytes | None, path: str):
+    """The definition in ``data``, or None when there is none or it does not parse."""
     if data is None:
         return None
     try:
@@ -284,7 +285,7 @@ def check(application: str, before, after, changed_paths) -> list[Finding]:
             where = parse_definition_path(path)
             if where is None or where.kind != "pipeline" or path in affected:
                 continue
-            definition = _parse(after.read(path), path)
+            definition = parsed_or_none(after.read(path), path)
             for target in getattr(definition, "targets", ()):
                 if not target.schema_ref:
                     continue
@@ -295,10 +296,10 @@ def check(application: str, before, after, changed_paths) -> list[Finding]:
                 if schema in changed:
                     affected[path] = (where.layer, False)
     for path, (layer, edited) in sorted(affected.items()):
-        new = _parse(after.read(path), path)
+        new = parsed_or_none(after.read(path), path)
         if new is None:
             continue
-        old = _parse(before.read(path), path)
+        old = parsed_or_none(before.read(path), path)
         if edited:
             findings += _metadata(new, path)
             if isinstance(new, m.Pipeline):

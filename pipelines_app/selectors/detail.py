@@ -7,11 +7,17 @@ from dataclasses import dataclass, field
 from config_repo.errors import ConfigRepoError
 from config_repo.gitcmd import LRU
 from config_repo.layout import parse_definition_path
-from pipelines_app.governance import Finding, change_diff, change_request_findings, is_sha
+from pipelines_app.governance import (
+    Finding,
+    change_diff,
+    change_request_findings,
+    is_sha,
+    parsed_or_none,
+)
 from pipelines_app.models import OPEN_STATUSES, ChangeRequest, Comment, Review
 from pipelines_app.selectors.changes import approvers_at_head
 from pipelines_app.services import config_repository
-from spark_runner.definition import DefinitionInvalid, SchemaError, parse, semantic_diff
+from spark_runner.definition import SchemaError, semantic_diff
 from spark_runner.definition.schemas import parse_schema
 
 
@@ -48,15 +54,6 @@ def _schema_lines(name: str, old: bytes | None, new: bytes | None) -> list[str]:
         if c in after and before[c] != after[c]
     ]
     return lines
-
-
-def parsed_or_none(data: bytes | None, path: str):
-    if data is None:
-        return None
-    try:
-        return parse(data, path)
-    except DefinitionInvalid:
-        return None
 
 
 _semantic = LRU(256)
