@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from config_repo.errors import ConfigRepoError
 from pipelines_app import proposals
 from pipelines_app.errors import NotFound
+from pipelines_app.governance import parsed_or_none
 from pipelines_app.models import Application
 from pipelines_app.permissions import applications_for
-from pipelines_app.governance import parsed_or_none
 from pipelines_app.selectors.history import HistoryEntry, history_entries, last_commits_on_main
 from pipelines_app.services import config_repository
 
