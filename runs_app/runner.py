@@ -48,6 +48,7 @@ class SparkRunner:
             files=files,
             data_root=str(settings.HUB_DATA_ROOT),
             secrets=self._secrets,
+            output_key=_first_attempt_id(run),
         )
         return run_pipeline(published.definition, ctx)
 
@@ -56,6 +57,20 @@ class SparkRunner:
 
         if self._spark is not None:
             cancel_run(self._spark, str(run.id))
+
+
+def _first_attempt_id(run) -> str:
+    """The engine names what a run appends by this key: a retry (of a lost or failed attempt of
+    the same pipeline) repeats its first attempt's key, so it replaces, never doubles, what that
+    attempt may have committed. An operator's rerun is a new run with its own key."""
+    first, seen = run, {run.id}
+    while first.trigger == "retry" and first.rerun_of_id and first.rerun_of_id not in seen:
+        previous = type(run).objects.filter(id=first.rerun_of_id).first()
+        if previous is None or previous.pipeline_id != run.pipeline_id:
+            break
+        first = previous
+        seen.add(first.id)
+    return str(first.id)
 
 
 def get_runner():

@@ -25,6 +25,10 @@ class RunContext:
     data_root: str = "data"
     secrets: Any = None  # spark_runner.engine.secrets.SecretResolver
     cancel_group: str | None = None  # Spark job group; default: the run id
+    # Names what the run adds to append targets; a repeat with the same key replaces (CSV,
+    # Hive) or skips (database) what that key added, never adds it twice. Default: the run id.
+    # runs_app passes the first attempt's id to its retries.
+    output_key: str | None = None
 
     def __post_init__(self):
         if isinstance(self.run_date, str):
@@ -37,6 +41,10 @@ class RunContext:
     @property
     def job_group(self) -> str:
         return self.cancel_group or self.run_id
+
+    @property
+    def key(self) -> str:
+        return self.output_key or self.run_id
 
     @property
     def app_root(self) -> str:

@@ -340,17 +340,36 @@ class SparkPipeline:
             started = time.monotonic()
             output.stage()
             output.seconds = time.monotonic() - started
-        drain_listeners(self.spark)
+        if self._observations_pending():
+            drain_listeners(self.spark)
+
+    def _observations_pending(self) -> bool:
+        """True when a row count observed during the writes has not arrived yet (they come
+        through Spark's listener bus, a moment after the write returns)."""
+        observations = [obs for _, _, obs in self.steps]
+        observations += list(self.source_obs.values())
+        observations += [r.bad_rows for r in self.csv_reads.values()]
+        observations += [getattr(o, "_obs", None) for o in self.outputs]
+        observations += [getattr(o, "_merge_obs", None) for o in self.outputs]
+        for obs in observations:
+            if obs is None or obs._jo is None:
+                continue
+            with contextlib.suppress(Exception):
+                if not obs._jo.future().isCompleted():
+                    return True
+        return False
 
     def make_output(self, target, df: DataFrame) -> Output:
         if isinstance(target, HiveTarget):
             warehouse = self.spark.conf.get("spark.sql.warehouse.dir")
-            return HiveOutput(self.spark, df, target, self.ctx.run_id, warehouse)
+            return HiveOutput(self.spark, df, target, self.ctx.run_id, warehouse, self.ctx.key)
         if isinstance(target, CsvTarget):
             path = csv_destination(self.ctx, target)
-            return CsvOutput(self.spark, df, target, path, self.ctx.run_id)
+            return CsvOutput(self.spark, df, target, path, self.ctx.run_id, self.ctx.key)
         if isinstance(target, DatabaseTarget):
-            return DatabaseOutput(self.spark, df, target, self.ctx.run_id, self.ctx.secrets)
+            return DatabaseOutput(
+                self.spark, df, target, self.ctx.run_id, self.ctx.secrets, self.ctx.key
+            )
         raise EngineError("internal", f"unknown target {type(target).__name__}")
 
     def _target_where(self, target) -> str:

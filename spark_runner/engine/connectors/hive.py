@@ -33,6 +33,21 @@ def table_location(spark, db: str, name: str) -> str:
     return str(meta.location().toString())
 
 
+def table_provider(spark, db: str, name: str) -> str:
+    """``parquet``, ``orc``, ... (``hive`` for a Hive SerDe table)."""
+    meta = (
+        spark._jsparkSession.sessionState()
+        .catalog()
+        .getTableMetadata(
+            spark._jvm.org.apache.spark.sql.catalyst.TableIdentifier(
+                name, spark._jvm.scala.Option.apply(db)
+            )
+        )
+    )
+    provider = meta.provider()
+    return str(provider.get()).lower() if provider.isDefined() else "hive"
+
+
 def partition_columns(spark, db: str, name: str) -> list[str]:
     return [c.name for c in spark.catalog.listColumns(f"{db}.{name}") if c.isPartition]
 

@@ -162,10 +162,13 @@ def read_jdbc(spark, source, params: Mapping[str, str], secrets):
 # ---------------------------------------------------------------- writes
 
 
+APPLIED_TABLE = "hub_applied_outputs"
+
+
 class JdbcTargetWriter:
     """Stages rows into ``<table>__hub_<run>`` then commits them in one transaction."""
 
-    def __init__(self, spark, target, run_id: str, secrets):
+    def __init__(self, spark, target, run_id: str, secrets, key: str = ""):
         if vendor(target.jdbc_url) != "postgresql":
             raise EngineError(
                 "target",
@@ -180,6 +183,8 @@ class JdbcTargetWriter:
         self.table = table
         suffix = re.sub(r"[^A-Za-z0-9]", "", run_id)[:16].lower() or "run"
         self.staging = f"{table[:40]}__hub_{suffix}"
+        self.key = key or run_id
+        self.skipped = False  # append already applied by an earlier run with the same key
 
     def _connect(self):
         import psycopg
@@ -239,6 +244,10 @@ class JdbcTargetWriter:
                         target, cols, staging
                     )
                 )
+            if mode == "append" and not self._first_application(conn):
+                self.skipped = True
+                self._drop_staging(conn)
+                return 0
             if mode == "overwrite":
                 conn.execute(sql.SQL("DELETE FROM {}").format(target))
             elif mode == "truncateInsert":
@@ -272,6 +281,27 @@ class JdbcTargetWriter:
             written = cursor.rowcount
             self._drop_staging(conn)
         return written
+
+    def _first_application(self, conn) -> bool:
+        """Records (target table, output key) in ``<schema>.hub_applied_outputs`` inside the
+        commit's transaction; False when that key was applied already (the append is then
+        skipped). A concurrent commit with the same key waits on the row's lock and skips."""
+        from psycopg import sql
+
+        applied = sql.Identifier(self.schema, APPLIED_TABLE)
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (target text NOT NULL, output_key text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (target, output_key))"
+            ).format(applied)
+        )
+        inserted = conn.execute(
+            sql.SQL(
+                "INSERT INTO {} (target, output_key) VALUES (%s, %s) ON CONFLICT DO NOTHING"
+            ).format(applied),
+            (f"{self.schema}.{self.table}", self.key),
+        ).rowcount
+        return inserted == 1
 
     def _primary_key(self, conn) -> list[str]:
         rows = conn.execute(

@@ -1,0 +1,142 @@
+"""Idempotent re-runs: a run repeated with the same output key (the same run again, or a retry of
+a killed attempt, which runs_app gives its first attempt's id) gives the same output; a run with
+another key appends. And staging folders left by killed attempts are cleaned."""
+
+import os
+import time
+
+import psycopg
+import pytest
+
+from spark_runner.engine import run_pipeline
+from spark_runner.engine.commit import tidy
+from spark_runner.engine.fs import FS
+from tests.engine.helpers import JDBC, Workspace, read_csv_dir, rows
+
+pytestmark = pytest.mark.spark
+
+SALES = "id,day,amount\n1,2024-03-01,10\n2,2024-03-01,20\n3,2024-03-02,Zoë\n"
+ONCE = [("1", "2024-03-01", "10"), ("2", "2024-03-01", "20"), ("3", "2024-03-02", "Zoë")]
+
+
+def _run(ws, pipeline, run_id, key):
+    ctx = ws.context(run_id=run_id)
+    ctx.output_key = key
+    result = run_pipeline(pipeline, ctx)
+    assert result.ok, result.error
+    return result
+
+
+def test_csv_append_with_the_same_key_replaces_that_keys_files(spark, tmp_path):
+    # given
+    ws = Workspace(spark, tmp_path)
+    ws.file("in/sales.csv", SALES)
+    pipeline = ws.pipeline(
+        '<sources><csv id="s" path="in/sales.csv"/></sources>'
+        '<targets><csv path="out/sales" mode="append"/></targets>'
+    )
+    # when: a first attempt, then its retry (new run id, same key)
+    _run(ws, pipeline, "run-1", "run-1")
+    _run(ws, pipeline, "run-2", "run-1")
+    # then
+    out = ws.app_root / "out/sales"
+    assert rows(read_csv_dir(spark, out), "id", "day", "amount") == ONCE
+    assert all(p.name.startswith("part-run-1-") for p in out.iterdir() if p.suffix == ".csv")
+    # when: another key
+    _run(ws, pipeline, "run-3", "run-3")
+    # then: appended
+    assert rows(read_csv_dir(spark, out), "id", "day", "amount") == sorted(ONCE + ONCE)
+
+
+@pytest.mark.parametrize("partitioned", [False, True])
+def test_hive_append_with_the_same_key_gives_the_same_rows(spark, tmp_path, partitioned):
+    # given
+    ws = Workspace(spark, tmp_path)
+    ws.file("in/sales.csv", SALES)
+    table = f"idem.sales_{'p' if partitioned else 'u'}"
+    extra = 'partitionBy="day"' if partitioned else ""
+    pipeline = ws.pipeline(
+        '<sources><csv id="s" path="in/sales.csv"/></sources>'
+        f'<targets><hive table="{table}" mode="append" {extra}/></targets>'
+    )
+    # when: the first attempt creates the table; its retry repeats the key
+    _run(ws, pipeline, "k1", "k1")
+    _run(ws, pipeline, "k1-retry", "k1")
+    # then
+    assert rows(spark.table(table), "id", "day", "amount") == ONCE
+    # when: another key, then that key again
+    _run(ws, pipeline, "k2", "k2")
+    _run(ws, pipeline, "k2", "k2")
+    # then: appended once
+    assert rows(spark.table(table), "id", "day", "amount") == sorted(ONCE + ONCE)
+
+
+def test_database_append_with_the_same_key_is_applied_once(spark, tmp_path, scratch_db):
+    # given
+    with psycopg.connect(scratch_db, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS sales_idem")
+        conn.execute("DROP TABLE IF EXISTS hub_applied_outputs")
+    ws = Workspace(spark, tmp_path, env={"HUB_SECRET_PG": "postgres:x"})
+    ws.file("in/sales.csv", SALES)
+    pipeline = ws.pipeline(
+        '<sources><csv id="s" path="in/sales.csv"/></sources>'
+        f'<targets><database id="crm" jdbcUrl="{JDBC}" userSecretRef="pg" mode="append">'
+        '<table name="public.sales_idem"/></database></targets>'
+    )
+
+    def table():
+        with psycopg.connect(scratch_db) as conn:
+            return sorted(conn.execute("SELECT id, day, amount FROM sales_idem").fetchall())
+
+    # when
+    first = _run(ws, pipeline, "d1", "d1")
+    again = _run(ws, pipeline, "d1-retry", "d1")
+    # then
+    assert table() == ONCE
+    assert [t.rows_written for t in first.targets] == [3]
+    assert [t.rows_written for t in again.targets] == [0]
+    # when: another key
+    _run(ws, pipeline, "d2", "d2")
+    # then
+    assert table() == sorted(ONCE + ONCE)
+    with psycopg.connect(scratch_db) as conn:
+        keys = conn.execute(
+            "SELECT output_key FROM hub_applied_outputs WHERE target = 'public.sales_idem'"
+            " ORDER BY output_key"
+        ).fetchall()
+    assert keys == [("d1",), ("d2",)]
+
+
+def test_stale_staging_folders_are_cleaned_and_a_live_runs_is_kept(spark, tmp_path):
+    # given: beside an export, a killed attempt's staging (two hours old), a live run's (just
+    # written), and an earlier attempt of this run's output key (young, but that attempt is over)
+    out = tmp_path / "exports"
+    out.mkdir()
+    dead, live, earlier = (out / f".daily.hub-tmp-{t}" for t in ("dead", "live", "key1"))
+    for folder in (dead, live, earlier):
+        (folder / "_temporary").mkdir(parents=True)
+        (folder / "part-00000.csv").write_text("a\n1\n")
+    old = time.time() - 7200
+    for path in (dead / "part-00000.csv", dead / "_temporary", dead):
+        os.utime(path, (old, old))
+    # when
+    tidy(FS(spark), f"file://{out}/daily", run_tag="key1-retry", key_tag="key1")
+    # then
+    assert sorted(p.name for p in out.iterdir()) == [".daily.hub-tmp-live"]
+
+
+def test_a_run_cleans_a_killed_attempts_staging_beside_its_csv_export(spark, tmp_path):
+    ws = Workspace(spark, tmp_path)
+    ws.file("in/sales.csv", SALES)
+    left = ws.app_root / "out/.sales.hub-tmp-killed"
+    left.mkdir(parents=True)
+    (left / "part-00000.csv").write_text("id\n1\n")
+    old = time.time() - 7200
+    os.utime(left / "part-00000.csv", (old, old))
+    os.utime(left, (old, old))
+    pipeline = ws.pipeline(
+        '<sources><csv id="s" path="in/sales.csv"/></sources>'
+        '<targets><csv path="out/sales" mode="overwrite"/></targets>'
+    )
+    _run(ws, pipeline, "r1", "r1")
+    assert sorted(p.name for p in (ws.app_root / "out").iterdir()) == ["sales"]
