@@ -274,6 +274,7 @@ class HiveOutput(Output):
     def stage(self) -> None:
         spark, target = self.spark, self.target
         self.exists = hive.table_exists(spark, self.db, self.table)
+        self._tidy()
         df = self.df
         missing = [c for c in self.partitions if c not in df.columns]
         if missing:
@@ -335,6 +336,28 @@ class HiveOutput(Output):
             df.write.options(**STAGING_WRITE, **NO_SUCCESS_MARKER).mode("overwrite").parquet(
                 self.staging
             )
+
+    def _tidy(self, now: float | None = None) -> None:
+        """Deletes what killed runs left: their ``_hub_staging/<run>`` folders and this table's
+        ``v-<run>`` version folders that the table does not point at, once nothing in them
+        changed for ``HUB_STAGING_MAX_AGE_SECONDS`` (a live run's are younger); and at once
+        the staging of an earlier attempt with this run's output key (that attempt is over)."""
+        now = time.time() if now is None else now
+        limit = staging_max_age()
+        current = ""
+        if self.exists:
+            with contextlib.suppress(Exception):
+                current = self.fs.qualify(hive.table_location(self.spark, self.db, self.table))
+        found = self.fs.glob_status(f"{glob_escape(self.warehouse)}/_hub_staging/*")
+        found += self.fs.glob_status(f"{glob_escape(self._root())}/v-*")
+        for folder, modified, is_dir in found:
+            tag = name(folder)[2:] if name(folder).startswith("v-") else name(folder)
+            if not is_dir or tag in (self.tag, "base") or self.fs.qualify(folder) == current:
+                continue
+            earlier = tag == self.key and self.key != self.tag
+            if earlier or (now - modified > limit and now - _newest(self.fs, folder) > limit):
+                with contextlib.suppress(Exception):
+                    self.fs.delete(folder)
 
     def _merged(self, df: DataFrame) -> DataFrame:
         keys = list(self.target.keys)

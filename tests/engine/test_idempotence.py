@@ -4,6 +4,7 @@ another key appends. And staging folders left by killed attempts are cleaned."""
 
 import os
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -90,9 +91,13 @@ def test_database_append_with_the_same_key_is_applied_once(spark, tmp_path, scra
 
     # when
     first = _run(ws, pipeline, "d1", "d1")
+    with psycopg.connect(scratch_db, autocommit=True) as conn:  # as if d1 had been killed
+        conn.execute("CREATE TABLE sales_idem__hub_d1 (id text)")
     again = _run(ws, pipeline, "d1-retry", "d1")
     # then
     assert table() == ONCE
+    with psycopg.connect(scratch_db) as conn:
+        assert conn.execute("SELECT to_regclass('sales_idem__hub_d1')").fetchone() == (None,)
     assert [t.rows_written for t in first.targets] == [3]
     assert [t.rows_written for t in again.targets] == [0]
     # when: another key
@@ -140,3 +145,41 @@ def test_a_run_cleans_a_killed_attempts_staging_beside_its_csv_export(spark, tmp
     )
     _run(ws, pipeline, "r1", "r1")
     assert sorted(p.name for p in (ws.app_root / "out").iterdir()) == ["sales"]
+
+
+def _aged(folder, seconds=7200):
+    old = time.time() - seconds
+    for path in [*folder.rglob("*"), folder]:
+        os.utime(path, (old, old))
+
+
+def test_a_hive_run_cleans_killed_runs_staging_and_version_folders_but_not_a_live_ones(
+    spark, tmp_path
+):
+    # given: a table, and what killed runs left beside it (two hours untouched), and a live run's
+    ws = Workspace(spark, tmp_path)
+    ws.file("in/sales.csv", SALES)
+    pipeline = ws.pipeline(
+        '<sources><csv id="s" path="in/sales.csv"/></sources>'
+        '<targets><hive table="idem.tidy" mode="overwrite"/></targets>'
+    )
+    _run(ws, pipeline, "t1", "t1")
+    warehouse = Path(spark.conf.get("spark.sql.warehouse.dir").removeprefix("file:"))
+    root = warehouse / "idem.db" / "tidy"
+    left = [root / "v-dead", warehouse / "_hub_staging" / "dead"]
+    live = [root / "v-live", warehouse / "_hub_staging" / "live"]
+    for folder in left + live:
+        (folder / "x").mkdir(parents=True)
+        (folder / "x" / "part-0.parquet").write_bytes(b"")
+    for folder in left:
+        _aged(folder)
+    # when
+    _run(ws, pipeline, "t2", "t2")
+    # then
+    assert [f.exists() for f in left] == [False, False]
+    assert [f.exists() for f in live] == [True, True]
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith("v-")) == [
+        "v-live",
+        "v-t2",
+    ]
+    assert rows(spark.table("idem.tidy"), "id", "day", "amount") == ONCE

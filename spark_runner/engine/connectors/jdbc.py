@@ -184,6 +184,8 @@ class JdbcTargetWriter:
         suffix = re.sub(r"[^A-Za-z0-9]", "", run_id)[:16].lower() or "run"
         self.staging = f"{table[:40]}__hub_{suffix}"
         self.key = key or run_id
+        earlier = re.sub(r"[^A-Za-z0-9]", "", self.key)[:16].lower() or "run"
+        self.earlier_staging = f"{table[:40]}__hub_{earlier}"
         self.skipped = False  # append already applied by an earlier run with the same key
 
     def _connect(self):
@@ -210,14 +212,17 @@ class JdbcTargetWriter:
             options["password"] = self.password or ""
         with self._connect() as conn:
             self._drop_staging(conn)
+            if self.earlier_staging != self.staging:
+                # an earlier attempt with this output key was killed: its staging table goes
+                self._drop_staging(conn, self.earlier_staging)
         df.write.format("jdbc").options(**options).mode("overwrite").save()
 
-    def _drop_staging(self, conn) -> None:
+    def _drop_staging(self, conn, staging: str | None = None) -> None:
         from psycopg import sql
 
         conn.execute(
             sql.SQL("DROP TABLE IF EXISTS {}.{}").format(
-                sql.Identifier(self.schema), sql.Identifier(self.staging)
+                sql.Identifier(self.schema), sql.Identifier(staging or self.staging)
             )
         )
 
