@@ -282,6 +282,8 @@ class HiveOutput(Output):
                 "schema_mismatch", f"partitionBy column(s) {', '.join(missing)} not in the data"
             )
         if self.exists:
+            # Another process may have committed since this session cached the file list.
+            spark.catalog.refreshTable(self.name)
             self.partitions = hive.partition_columns(spark, self.db, self.table)
             provider = hive.table_provider(spark, self.db, self.table)
             if self.file_append and provider in ("parquet", "orc"):

@@ -440,6 +440,10 @@ class SparkPipeline:
 
         path = lookup_path(reference)
         if path is None:
+            # Another process may have committed to the table since this session cached its
+            # file list: list it afresh.
+            with contextlib.suppress(Exception):
+                self.spark.catalog.refreshTable(reference)
             df = self.spark.table(reference)
         else:
             data = self.ctx.files.read(path) if self.ctx.files is not None else None

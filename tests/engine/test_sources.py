@@ -157,3 +157,49 @@ def test_a_database_table_source_and_a_refused_connection(spark, tmp_path, scrat
     )
     assert (refused.error.category, refused.error.where) == ("connection", "source db")
     assert "hunter2" not in refused.error.message + refused.error.java_trace
+
+
+def _source(**kw):
+    from spark_runner.definition.model import CsvSource
+
+    fields = {"id": "c", "path": "x.csv", "header": True, "delimiter": ",", "infer_schema": False}
+    fields.update(kw)
+    return CsvSource(**{k: v for k, v in fields.items() if k in CsvSource.__dataclass_fields__})
+
+
+@pytest.mark.parametrize(
+    ("text", "options", "expected_columns", "expected_rows"),
+    [
+        (
+            '\ufeffid,"name, full",Name,,id,Zoë\n1,"Ann, B",x,,2,ü\n',
+            {},
+            ["id0", "name, full", "Name", "_c3", "id4", "Zoë"],
+            [("1", "Ann, B", "x", None, "2", "ü")],
+        ),
+        ("a;b\n1;2\n3;\n", {"delimiter": ";"}, ["a", "b"], [("1", "2"), ("3", None)]),
+        (
+            "1,2,3\n4,5,6\n",
+            {"header": False},
+            ["_c0", "_c1", "_c2"],
+            [("1", "2", "3"), ("4", "5", "6")],
+        ),
+    ],
+)
+def test_a_csv_source_without_schema_takes_its_names_from_the_first_line_without_a_spark_job(
+    spark, tmp_path, text, options, expected_columns, expected_rows
+):
+    from spark_runner.engine.connectors.csv import read_csv
+
+    # given
+    path = tmp_path / "in.csv.gz"
+    path.write_bytes(gzip.compress(text.encode("utf-8")))
+    tracker = spark.sparkContext.statusTracker()
+    spark.sparkContext.setJobGroup("header-probe", "header probe")
+    # when
+    read = read_csv(spark, _source(**options), f"file://{path}", None)
+    jobs = tracker.getJobIdsForGroup("header-probe")
+    spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+    # then
+    assert list(jobs) == []
+    assert read.df.columns == expected_columns
+    assert sorted(tuple(r) for r in read.df.collect()) == expected_rows

@@ -31,6 +31,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--rev", default="main", help="config repository revision (main)")
         parser.add_argument("--run-id", default=None, help="run id (default: a new one)")
+        parser.add_argument(
+            "--output-key",
+            default=None,
+            help="name what append targets get by this key (default: the run id); a repeat "
+            "with an earlier run's key replaces that run's appended rows instead of adding them",
+        )
         parser.add_argument("--verbose", action="store_true", help="print the Java stack trace")
 
     def handle(self, *args, **options):
@@ -93,6 +99,7 @@ class Command(BaseCommand):
             files=files,
             data_root=str(settings.HUB_DATA_ROOT),
             secrets=secrets,
+            output_key=options["output_key"],
         )
         result = run_pipeline(pipeline, ctx)
         self.stdout.write(result.summary())

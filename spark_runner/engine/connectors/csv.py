@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv as _csv
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -48,6 +49,13 @@ def read_csv(spark, source: CsvSource, path: str, schema: T.StructType | None) -
     options = reader_options(source)
     reader = spark.read.options(**options)
     if schema is None:
+        if not source.infer_schema:
+            # Every column a string: the names come from the first line, read directly (Spark
+            # would run a job just to read it).
+            names = header_names(spark, source, matches[0])
+            if names is not None:
+                strings = T.StructType([T.StructField(n, T.StringType(), True) for n in names])
+                return CsvRead(df=reader.schema(strings).csv(path), path=path)
         df = reader.option("inferSchema", "true" if source.infer_schema else "false").csv(path)
         return CsvRead(df=df, path=path)
     check_header(spark, source, path, schema, matches[0])
@@ -91,6 +99,35 @@ def read_csv(spark, source: CsvSource, path: str, schema: T.StructType | None) -
         return f"{line!r} in {name(probe['file'])}"
 
     return CsvRead(df=good, path=path, bad_rows=bad, rejects=rejects, first_bad=first_bad)
+
+
+def header_names(spark, source: CsvSource, first: str) -> list[str] | None:
+    """The column names Spark would give the file ``first`` (its header line, made safe as
+    Spark does: an empty name is ``_c<i>``, duplicates get their index appended; without a
+    header ``_c0``, ``_c1``, ...). None when the first line cannot be taken apart here (an
+    empty file, a delimiter longer than one character): Spark reads it then."""
+    if len(source.delimiter) != 1:
+        return None
+    line = first_line(spark, first)
+    if line is None:
+        return None
+    try:
+        cells = next(_csv.reader([line.lstrip("\ufeff")], delimiter=source.delimiter))
+    except (StopIteration, _csv.Error):
+        return None
+    if not source.header:
+        return [f"_c{i}" for i in range(len(cells))]
+    case_sensitive = str(spark.conf.get("spark.sql.caseSensitive", "false")).lower() == "true"
+
+    def norm(value: str) -> str:
+        return value if case_sensitive else value.lower()
+
+    seen = [norm(c) for c in cells if c]
+    duplicates = {n for n in seen if seen.count(n) > 1}
+    return [
+        f"_c{i}" if not c else (f"{c}{i}" if norm(c) in duplicates else c)
+        for i, c in enumerate(cells)
+    ]
 
 
 def check_header(spark, source: CsvSource, path: str, schema: T.StructType, first: str) -> None:
