@@ -132,3 +132,21 @@ def test_a_dataset_written_by_two_targets_is_counted_once_per_step(spark, tmp_pa
     assert _steps(result) == [("deduplicate", "c", 4, 3)]
     assert _targets(result) == [("csv", 3), ("csv", 3)]
     assert [s.rows for s in result.sources] == [4]
+
+
+@pytest.mark.parametrize("mode", ["append", "overwrite", "merge"])
+def test_a_hive_target_reports_the_rows_the_run_wrote(spark, tmp_path, mode):
+    ws = Workspace(spark, tmp_path)
+    ws.file("landing/customers.csv", CUSTOMERS)
+    keys = 'keys="customer_id"' if mode == "merge" else ""
+    pipeline = ws.pipeline(
+        '<sources><csv id="c" path="landing/customers.csv"/></sources>'
+        '<transformations><deduplicate source="c" keys="customer_id" keep="latest"/>'
+        "</transformations>"
+        f'<targets><hive table="metrics.c_{mode}" mode="{mode}" {keys}/>'
+        '<csv path="out/c" mode="append"/></targets>'
+    )
+    result = ws.run(pipeline)
+    assert result.ok, result.error
+    assert _steps(result) == [("deduplicate", "c", 4, 3)]
+    assert _targets(result) == [("hive", 3), ("csv", 3)]
