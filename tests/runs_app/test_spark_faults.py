@@ -110,10 +110,12 @@ def test_a_spark_worker_killed_while_writing_is_reaped_retried_and_writes_once(
     retry.refresh_from_db()
     assert retry.targets[0]["rows_written"] == ROWS
 
-    # ... and the output holds every row once: only the retry's files, nothing of the killed one
+    # ... and the output holds every row once: the retry wrote under the first attempt's output
+    # key (replacing whatever the killed attempt left), and no staging of the killed one remains
     target = out / "k_events"
     parts = sorted(p.name for p in target.iterdir() if p.name.startswith("part-"))
-    assert parts and all(p.startswith(f"part-{retry.id}") for p in parts)
+    assert parts and all(p.startswith(f"part-{run.id}") for p in parts)
+    assert not [p for p in out.iterdir() if ".hub-tmp-" in p.name]
     ids = []
     for part in parts:
         with open(target / part, encoding="utf-8") as f:
