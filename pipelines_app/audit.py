@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, time
+
+from django.utils.dateparse import parse_date, parse_datetime
 
 from pipelines_app.models import AuditEvent
 
@@ -40,6 +42,18 @@ def record(actor, action: str, target, details: dict | None = None, request=None
         ip=ip,
         user_agent=user_agent,
     )
+
+
+def parse_moment(value: str | None) -> datetime | None:
+    """An ISO date or date-time (naive ones in UTC) for `since`/`until`; ValueError when neither."""
+    if not value:
+        return None
+    parsed = parse_datetime(value)
+    if parsed is None and (day := parse_date(value)) is not None:
+        parsed = datetime.combine(day, time.min)
+    if parsed is None:
+        raise ValueError(f"{value!r} is not an ISO date or date-time")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def events(since: datetime | None = None, until: datetime | None = None):

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
-
 from django.http import StreamingHttpResponse
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import renderers
 from rest_framework.pagination import LimitOffsetPagination
@@ -27,14 +24,12 @@ class JsonLinesRenderer(renderers.BaseRenderer):
 
 
 def _when(value: str | None, what: str):
-    if not value:
-        return None
-    parsed = parse_datetime(value)
-    if parsed is None and (day := parse_date(value)) is not None:
-        parsed = datetime.combine(day, time.min)
-    if parsed is None:
-        raise BadInput(f"{what} must be an ISO date or date-time, e.g. 2026-11-26T10:00:00Z")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        return audit.parse_moment(value)
+    except ValueError:
+        raise BadInput(
+            f"{what} must be an ISO date or date-time, e.g. 2026-11-26T10:00:00Z"
+        ) from None
 
 
 class AuditView(HubAPIView):

@@ -1,22 +1,15 @@
 """python manage.py export_audit [--since 2026-11-01] [--until ...] > audit.jsonl"""
 
-from datetime import UTC, datetime, time
-
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.dateparse import parse_date, parse_datetime
 
-from pipelines_app.audit import export_jsonl
+from pipelines_app.audit import export_jsonl, parse_moment
 
 
 def _when(value):
-    if value is None:
-        return None
-    parsed = parse_datetime(value)
-    if parsed is None and (day := parse_date(value)) is not None:
-        parsed = datetime.combine(day, time.min)
-    if parsed is None:
-        raise CommandError(f"{value!r} is not an ISO date or date-time")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        return parse_moment(value)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
 
 
 class Command(BaseCommand):
