@@ -1,0 +1,271 @@
+"""Hive targets: a new version folder swapped in, staged parquet inserted, or part files moved in
+(see commit.py for which is used when)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from spark_runner.definition.model import HiveTarget
+from spark_runner.engine.connectors import hive
+from spark_runner.engine.errors import EngineError
+from spark_runner.engine.fs import FS, glob_escape, name, parent
+from spark_runner.engine.outputs import (
+    NO_SUCCESS_MARKER,
+    STAGING_WRITE,
+    Output,
+    _observed,
+    _rows,
+    _tag,
+)
+from spark_runner.engine.staging import _newest, staging_max_age
+
+
+class HiveOutput(Output):
+    kind = "hive"
+
+    def __init__(
+        self,
+        spark,
+        df: DataFrame,
+        target: HiveTarget,
+        run_id: str,
+        warehouse: str,
+        key: str = "",
+    ):
+        if target.format == "delta":
+            raise EngineError(
+                "target",
+                f"hive {target.table}: format delta is not installed here; use parquet or orc",
+            )
+        self.spark, self.df, self.target = spark, df, target
+        self.db, self.table = hive.split_table(target.table)
+        self.full = f"`{self.db}`.`{self.table}`"
+        self.name = f"{self.db}.{self.table}"
+        self.fs = FS(spark)
+        self.tag = _tag(run_id)
+        self.key = _tag(key or run_id)
+        # append: the run's files are named by the output key and moved into the table's
+        # folder at commit (replacing that key's files); False for a table in another format.
+        self.file_append = target.mode == "append"
+        self.fmt = target.format
+        self.warehouse = warehouse.rstrip("/")
+        self.staging_root = f"{self.warehouse}/_hub_staging/{self.tag}"
+        self.staging = f"{self.staging_root}/{self.db}.{self.table}"
+        self.exists = False
+        self.partitions: list[str] = list(target.partition_by)
+        self.version_dir: str | None = None
+        self.schema = None
+        self._obs = None
+        self._merge_obs = None
+
+    def _root(self) -> str:
+        return f"{self.warehouse}/{self.db}.db/{self.table}"
+
+    def stage(self) -> None:
+        spark, target = self.spark, self.target
+        self.exists = hive.table_exists(spark, self.db, self.table)
+        self._tidy()
+        df = self.df
+        missing = [c for c in self.partitions if c not in df.columns]
+        if missing:
+            raise EngineError(
+                "schema_mismatch", f"partitionBy column(s) {', '.join(missing)} not in the data"
+            )
+        if self.exists:
+            # Another process may have committed since this session cached the file list.
+            spark.catalog.refreshTable(self.name)
+            self.partitions = hive.partition_columns(spark, self.db, self.table)
+            provider = hive.table_provider(spark, self.db, self.table)
+            if self.file_append and provider in ("parquet", "orc"):
+                self.fmt = provider
+            else:
+                self.file_append = False
+            columns = [c for c, _ in hive.table_columns(spark, self.db, self.table)]
+            have = {c.lower(): c for c in df.columns}
+            lacking = [c for c in columns if c.lower() not in have]
+            extra = [c for c in df.columns if c.lower() not in {x.lower() for x in columns}]
+            if lacking or extra:
+                raise EngineError(
+                    "schema_mismatch",
+                    f"the data does not fit table {self.name}: "
+                    + (f"missing {', '.join(lacking)}" if lacking else "")
+                    + ("; " if lacking and extra else "")
+                    + (f"unexpected {', '.join(extra)}" if extra else ""),
+                )
+            types = dict(hive.table_columns(spark, self.db, self.table))
+            df = df.select(
+                *[F.col(f"`{have[c.lower()]}`").cast(types[c]).alias(c) for c in columns]
+            )
+        else:
+            ordered = [c for c in df.columns if c not in self.partitions] + self.partitions
+            df = df.select(*[F.col(f"`{c}`") for c in ordered])
+        if target.mode == "merge":
+            df = self._merged(df)
+        df, self._obs = _observed(df)
+        if self.file_append:
+            # The table's own format and layout, moved into its folder at commit.
+            self.schema = df.schema
+            self.fs.delete(self.staging)
+            (
+                df.write.format(self.fmt)
+                .options(**STAGING_WRITE, **NO_SUCCESS_MARKER)
+                .partitionBy(*self.partitions)
+                .mode("overwrite")
+                .save(self.staging)
+            )
+        elif not self.partitions and (target.mode != "append" or not self.exists):
+            # A whole new version of the table, swapped in at commit.
+            self.version_dir = f"{self._root()}/v-{self.tag}"
+            self.fs.delete(self.version_dir)
+            (
+                df.write.format(target.format)
+                .options(**STAGING_WRITE)
+                .mode("overwrite")
+                .save(self.version_dir)
+            )
+        else:
+            self.fs.delete(self.staging)
+            df.write.options(**STAGING_WRITE, **NO_SUCCESS_MARKER).mode("overwrite").parquet(
+                self.staging
+            )
+
+    def _tidy(self, now: float | None = None) -> None:
+        """Deletes what killed runs left: their ``_hub_staging/<run>`` folders and this table's
+        ``v-<run>`` version folders that the table does not point at, once nothing in them
+        changed for ``HUB_STAGING_MAX_AGE_SECONDS`` (a live run's are younger); and at once
+        the staging of an earlier attempt with this run's output key (that attempt is over)."""
+        now = time.time() if now is None else now
+        limit = staging_max_age()
+        current = ""
+        if self.exists:
+            with contextlib.suppress(Exception):
+                current = self.fs.qualify(hive.table_location(self.spark, self.db, self.table))
+        found = self.fs.glob_status(f"{glob_escape(self.warehouse)}/_hub_staging/*")
+        found += self.fs.glob_status(f"{glob_escape(self._root())}/v-*")
+        for folder, modified, is_dir in found:
+            tag = name(folder)[2:] if name(folder).startswith("v-") else name(folder)
+            if not is_dir or tag in (self.tag, "base") or self.fs.qualify(folder) == current:
+                continue
+            earlier = tag == self.key and self.key != self.tag
+            if earlier or (now - modified > limit and now - _newest(self.fs, folder) > limit):
+                with contextlib.suppress(Exception):
+                    self.fs.delete(folder)
+
+    def _merged(self, df: DataFrame) -> DataFrame:
+        keys = list(self.target.keys)
+        missing = [k for k in keys if k not in df.columns]
+        if missing:
+            raise EngineError("schema_mismatch", f"merge key(s) {', '.join(missing)} not in data")
+        new, obs = _observed(df)
+        self._merge_obs = obs
+        if not self.exists:
+            return new
+        existing = self.spark.table(self.full)
+        if self.partitions:
+            touched = new.select(*self.partitions).distinct()
+            existing = existing.join(touched, on=self.partitions, how="left_semi")
+        kept = existing.join(new.select(*keys).distinct(), on=keys, how="left_anti")
+        return kept.unionByName(new)
+
+    def commit(self) -> None:
+        spark = self.spark
+        # merge: the rows the run brought (inserted or updated), not the table's size.
+        self.rows_written = _rows(self._merge_obs if self.target.mode == "merge" else self._obs)
+        spark.sql(f"CREATE DATABASE IF NOT EXISTS `{self.db}`")
+        fmt = self.target.format
+        if self.version_dir is not None:
+            if not self.exists:
+                schema = spark.read.format(fmt).load(self.version_dir).schema
+                spark.catalog.createTable(
+                    self.name, path=self.version_dir, source=fmt, schema=schema
+                )
+            else:
+                old = hive.table_location(spark, self.db, self.table)
+                spark.sql(
+                    f"ALTER TABLE {self.full} SET LOCATION {hive.sql_string(self.version_dir)}"
+                )
+                spark.sql(f"REFRESH TABLE {self.full}")
+                # Only a previous version folder of ours is removed, never the table's root
+                # (a table made elsewhere keeps its files where they were).
+                old_q, new_q = self.fs.qualify(old), self.fs.qualify(self.version_dir)
+                root_q = self.fs.qualify(self._root())
+                if old_q != new_q and parent(old_q) == root_q and name(old_q).startswith("v-"):
+                    self.fs.delete(old)
+            return
+        if self.file_append:
+            self._append_files()
+            return
+        staged = spark.read.parquet(self.staging)
+        if not self.exists:
+            (
+                staged.limit(0)
+                .write.format(fmt)
+                .partitionBy(*self.partitions)
+                .option("path", self._root() if self.partitions else f"{self._root()}/v-base")
+                .saveAsTable(self.name)
+            )
+        view = f"hub_staged_{uuid.uuid4().hex[:12]}"
+        staged.createOrReplaceTempView(view)
+        try:
+            verb = "INSERT INTO" if self.target.mode == "append" else "INSERT OVERWRITE TABLE"
+            if self.partitions:
+                parts = ", ".join(f"`{c}`" for c in self.partitions)
+                spark.sql(f"{verb} {self.full} PARTITION ({parts}) SELECT * FROM {view}")
+            else:
+                spark.sql(f"{verb} {self.full} SELECT * FROM {view}")
+        finally:
+            spark.catalog.dropTempView(view)
+        self.fs.delete(self.staging)
+
+    def _append_files(self) -> None:
+        """Moves the staged files into the table's folder as ``part-<key>-NNNNN``, after deleting
+        the files an earlier run with the same output key put there; then the metastore learns
+        new partitions and the session's file listing is refreshed."""
+        spark = self.spark
+        if not self.exists:
+            # The data's own types (read back, the partition folders' names would be guessed at).
+            empty = spark.createDataFrame([], self.schema)
+            root = self._root() if self.partitions else f"{self._root()}/v-base"
+            (
+                empty.write.format(self.fmt)
+                .options(**NO_SUCCESS_MARKER)
+                .partitionBy(*self.partitions)
+                .option("path", root)
+                .saveAsTable(self.name)
+            )
+        location = hive.table_location(spark, self.db, self.table).rstrip("/")
+        depth = "/*" * len(self.partitions)
+        mine = f"{glob_escape(location)}{depth}/part-{glob_escape(self.key)}-*"
+        for old, _, is_dir in self.fs.glob_status(mine):
+            if not is_dir:
+                self.fs.delete(old)
+        staged_root = self.fs.qualify(self.staging).rstrip("/")
+        files = sorted(
+            f for f in self.fs.list_files(self.staging) if not name(f).startswith(("_", "."))
+        )
+        made: set[str] = set()
+        for i, part in enumerate(files):
+            inside = self.fs.qualify(part)[len(staged_root) + 1 :]  # "c=v/part-..." or "part-..."
+            relative = parent(inside) if "/" in inside else ""
+            folder = f"{location}/{relative}" if relative else location
+            if folder not in made:
+                self.fs.mkdirs(folder)
+                made.add(folder)
+            base = name(part)
+            ext = base[base.index(".") :] if "." in base else ""
+            self.fs.rename(part, f"{folder}/part-{self.key}-{i:05d}{ext}")
+        if self.partitions:
+            spark.sql(f"ALTER TABLE {self.full} RECOVER PARTITIONS")
+        spark.sql(f"REFRESH TABLE {self.full}")
+        self.fs.delete(self.staging)
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self.fs.delete(self.staging)
+            if self.version_dir is not None:
+                self.fs.delete(self.version_dir)

@@ -1,0 +1,55 @@
+"""The dataset flow: which datasets a step reads and names, and the run's datasets by id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
+
+from pyspark.sql import DataFrame
+
+from spark_runner.definition.model import Join, Merge
+
+if TYPE_CHECKING:
+    from spark_runner.engine.pipeline import SparkPipeline
+
+
+def step_inputs(step) -> list[str]:
+    if isinstance(step, Join):
+        return [step.left, step.right]
+    if isinstance(step, Merge):
+        return list(step.sources)
+    return [step.source]
+
+
+def step_output(step) -> str:
+    if step.output:
+        return step.output
+    return step.left if isinstance(step, Join) else step.source
+
+
+class Datasets(Mapping):
+    """The run's datasets by id; an onDemand source is read the first time it is looked up."""
+
+    def __init__(self, pipeline_run: SparkPipeline):
+        self._run = pipeline_run
+        self._frames: dict[str, DataFrame] = {}
+
+    def __getitem__(self, key: str) -> DataFrame:
+        if key not in self._frames:
+            if key in self._run.sources_by_id:
+                self._frames[key] = self._run.load_source(self._run.sources_by_id[key])
+            else:
+                raise KeyError(key)
+        return self._frames[key]
+
+    def __setitem__(self, key: str, df: DataFrame) -> None:
+        self._frames[key] = df
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self._frames, *self._run.sources_by_id]))
+
+    def __len__(self) -> int:
+        return len(set(self._frames) | set(self._run.sources_by_id))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._frames or key in self._run.sources_by_id
