@@ -5,15 +5,32 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench system-deps clean
+.PHONY: install run test lint format bench system-deps static-build clean
 
-install: $(STAMP) system-deps
+install: $(STAMP) system-deps static-build
 
 $(STAMP): requirements.txt
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -r requirements.txt
 	@touch $(STAMP)
+
+# The XML editor (CodeMirror 6, frontend/) bundled by esbuild into static/build/. The bundle is
+# committed, so `make run` and the Docker image need no Node; with npm on the machine it is rebuilt
+# whenever the lock file, package.json or a source file is newer than it.
+BUNDLE := static/build/xml_editor.js
+FRONTEND := package.json package-lock.json $(wildcard frontend/*.js)
+
+static-build: $(BUNDLE)
+
+$(BUNDLE): $(FRONTEND)
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && npm run --silent build; \
+	elif [ -f $@ ]; then \
+		echo "npm is missing: using the committed $@ (install Node 20 to rebuild it)"; \
+	else \
+		echo "npm is missing and $@ is not built: install Node 20 and npm" >&2; exit 1; \
+	fi
 
 # Debian packages the tests and the engine need: chromium (browser tests), the PostgreSQL JDBC driver.
 system-deps:

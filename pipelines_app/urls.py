@@ -5,6 +5,7 @@ from pipelines_app.views import (
     catalog,
     changes,
     definition,
+    docs,
     jobs,
     reviews,
     wizard,
@@ -44,4 +45,5 @@ urlpatterns = [
     ),
     path("reviews/", reviews.review_queue, name="review_queue"),
     path("audit/", audit.audit_log, name="audit"),
+    path("help/<path:name>", docs.doc_page, name="doc"),
 ]

@@ -32,7 +32,7 @@ from pipelines_app.views.rows import (
     row_form,
     rows_from_post,
 )
-from pipelines_app.views.xml_editor import XML_STARTER
+from pipelines_app.views.xml_editor import PIPELINE_STARTER, STARTERS
 from spark_runner.definition import render as render_xml
 
 logger = logging.getLogger(__name__)
@@ -61,9 +61,10 @@ def _datasets(draft: dict) -> list[str]:
 @page
 def wizard_start(request):
     """A new, empty pipeline draft: Basics first (or the XML editor with ?mode=xml, which
-    starts from the wizard draft named by ?from= when that one is complete)."""
+    starts from a pipeline skeleton, a job's with &kind=job, or from the wizard draft named by
+    ?from= when that one is complete)."""
     if request.GET.get("mode") == "xml":
-        xml, values = XML_STARTER, {}
+        xml, values = STARTERS.get(request.GET.get("kind", ""), PIPELINE_STARTER), {}
         source = session_drafts(request).get(request.GET.get("from", ""))
         if source is not None:
             pipeline, _ = build_pipeline(source)

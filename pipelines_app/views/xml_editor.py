@@ -14,8 +14,27 @@ from pipelines_app.views.common import page, problem_text, respond
 from pipelines_app.views.drafts import get_draft, lost_draft, propose
 from spark_runner.definition import Problem
 from spark_runner.definition import model as m
+from spark_runner.definition.outline import editor_schema
 
-XML_STARTER = """<jobPipeline id="my_job" version="1.0">
+PIPELINE_STARTER = """<pipeline id="my_pipeline" version="1.0" layer="staging">
+  <metadata>
+    <owner>my-team</owner>
+    <sla>PT2H</sla>
+    <schedule>0 2 * * *</schedule>
+  </metadata>
+  <sources>
+    <csv id="orders" path="landing/orders/*.csv" header="true"/>
+  </sources>
+  <transformations>
+    <deduplicate source="orders" keys="order_id"/>
+  </transformations>
+  <targets>
+    <hive table="staging.orders" mode="overwrite"/>
+  </targets>
+</pipeline>
+"""
+
+JOB_STARTER = """<jobPipeline id="my_job" version="1.0">
   <metadata>
     <owner>my-team</owner>
     <sla>PT2H</sla>
@@ -27,6 +46,8 @@ XML_STARTER = """<jobPipeline id="my_job" version="1.0">
   </pipelines>
 </jobPipeline>
 """
+
+STARTERS = {"pipeline": PIPELINE_STARTER, "job": JOB_STARTER}
 
 
 def _xml_target(draft: dict, form: f.XmlForm, definition) -> tuple[str, str, str]:
@@ -57,6 +78,16 @@ def xml_problems(draft: dict, form: f.XmlForm):
     return definition, application, layer, path, check_definition(path, data)
 
 
+def _located(problem: Problem, path: str) -> dict:
+    """A problem for the page: its text, and where the editor underlines it (this file only)."""
+    here = problem.line > 0 and problem.file in (path, "definition.xml")
+    return {
+        "text": problem_text(problem),
+        "line": problem.line if here else None,
+        "column": max(problem.column, 1),
+    }
+
+
 @page
 def wizard_xml(request, key: str):
     """The expert's way: the XML itself, validated on demand, then proposed."""
@@ -78,13 +109,13 @@ def wizard_xml(request, key: str):
         request.POST or None, initial=initial, applications=applications, locked=draft["locked"]
     )
     submit = f.SubmitForm(request.POST or None, initial=draft["submit"] or {})
-    problems, checked = [], False
+    problems, checked, path = [], False, ""
     if request.method == "POST" and form.is_valid():
         draft["xml"] = form.cleaned_data["xml"]
         draft["application"] = form.cleaned_data["application"]
         draft["layer"] = form.cleaned_data["layer"]
         request.session.modified = True
-        definition, application, layer, _path, problems = xml_problems(draft, form)
+        definition, application, layer, path, problems = xml_problems(draft, form)
         checked = True
         if request.POST.get("action") == "submit" and not problems and submit.is_valid():
             xml = form.cleaned_data["xml"].encode()
@@ -106,9 +137,10 @@ def wizard_xml(request, key: str):
         "submit": submit,
         "checked": checked,
         "submitted": request.POST.get("action") == "submit",
-        "problems": [problem_text(p) for p in problems],
+        "problems": [_located(p, path) for p in problems],
         "editing": draft["locked"],
         "draft": draft,
+        "editor_schema": editor_schema(),
     }
     return respond(
         request,
