@@ -38,7 +38,8 @@ class PipelineRefForm(RowForm):
     depends_on = forms.MultipleChoiceField(
         required=False,
         label="Runs after",
-        help_text="Pipelines above that must finish first (Ctrl/⌘-click for several).",
+        help_text="Tick the pipelines above that must finish first.",
+        widget=forms.CheckboxSelectMultiple,
     )
     on_failure = forms.ChoiceField(choices=ON_FAILURE, initial="halt", label="If it fails")
     max_retries = forms.IntegerField(

@@ -32,6 +32,14 @@ def published(settings):
     return cast
 
 
+def node_layers(page) -> dict[str, str]:
+    """Pipeline id -> column of its box in the job graph."""
+    return page.evaluate(
+        """() => Object.fromEntries(Array.from(document.querySelectorAll('#job-dag .dag-node'))
+               .map(node => [node.dataset.id, node.dataset.layer]))"""
+    )
+
+
 class redraws:
     """Around an action that has htmx draw the form again: waits until the new form is in."""
 
@@ -70,7 +78,19 @@ def test_an_author_chains_two_published_pipelines_with_retries_and_submits(page,
         page.get_by_role("button", name="+ Pipeline").click()
     with redraws(page):
         page.select_option("select[name=p1-id]", "orders_load")
-    page.select_option("select[name=p1-depends_on]", ["customer_load"])
+    # then: the graph shows both pipelines starting together
+    graph = page.locator("#job-dag svg")
+    graph.wait_for()
+    assert node_layers(page) == {"customer_load": "0", "orders_load": "0"}
+    assert graph.locator(".dag-edge").count() == 0
+    # when: "Runs after" is ticked with one click, no Ctrl
+    runs_after = page.locator("fieldset.ref-card").nth(1).locator("[data-field=depends_on]")
+    runs_after.get_by_text("customer_load").click()
+    # then: an arrow from customer_load to orders_load, which moves to the next column
+    edge = graph.locator(".dag-edge[data-from=customer_load][data-to=orders_load]")
+    edge.wait_for(state="attached")  # a straight line has no height: "hidden" to Playwright
+    assert node_layers(page) == {"customer_load": "0", "orders_load": "1"}
+    assert runs_after.locator("input[value=customer_load]").is_checked()
     retries = page.locator("[data-field=max_retries] input[name=p1-max_retries]")
     fallback = page.locator("select[name=p1-fallback]")
     retries.wait_for(state="hidden")  # halt, the default, has neither
@@ -80,6 +100,9 @@ def test_an_author_chains_two_published_pipelines_with_retries_and_submits(page,
     retries.wait_for(state="visible")
     assert not fallback.is_visible()
     retries.fill("2")
+    # then: the graph shows what happens when it fails
+    graph.locator(".dag-node[data-id=orders_load]", has_text="retry ×2").wait_for()
+    assert "halt" in graph.locator(".dag-node[data-id=customer_load]").text_content()
     with redraws(page):
         page.get_by_role("button", name="+ Email").click()
     page.fill("input[name=x0-to]", "customer-team@example.com")
