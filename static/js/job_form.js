@@ -5,7 +5,7 @@
 (function () {
   var ONLY_FOR = { max_retries: "retry", fallback: "fallback" };
   var SVG = "http://www.w3.org/2000/svg";
-  var NODE_W = 190, NODE_H = 48, GAP_X = 70, GAP_Y = 18, PAD = 14;
+  var NODE_W = 220, NODE_H = 48, GAP_X = 70, GAP_Y = 18, PAD = 14;
 
   function sync() {
     document.querySelectorAll("select[name$='-on_failure']").forEach(function (select) {
@@ -116,9 +116,10 @@
         class: "dag-node policy-" + row.onFailure + (row.id ? "" : " unnamed"),
         "data-id": row.id, "data-layer": laid.of[index], transform: "translate(" + at.x + " " + at.y + ")",
       });
+      group.appendChild(el("title", {}, row.label + ": " + policyText(row)));
       group.appendChild(el("rect", { width: NODE_W, height: NODE_H, rx: 7 }));
-      group.appendChild(el("text", { x: 10, y: 20 }, clip(row.label, 24)));
-      group.appendChild(el("text", { x: 10, y: 38, class: "policy" }, clip(policyText(row), 30)));
+      group.appendChild(el("text", { x: 10, y: 20 }, clip(row.label, 28)));
+      group.appendChild(el("text", { x: 10, y: 38, class: "policy" }, clip(policyText(row), 36)));
       svg.appendChild(group);
     });
     drawing.appendChild(svg);

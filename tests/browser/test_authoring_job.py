@@ -123,3 +123,64 @@ def test_an_author_chains_two_published_pipelines_with_retries_and_submits(page,
     assert page.locator("h1").inner_text().startswith("Nightly customers job")
     assert page.locator("h1 .badge").inner_text() == "In review"
     shot(page, "job-change")
+
+
+def test_the_job_graph_follows_the_rows_as_they_change(page, login, published):
+    # given: four published pipelines
+    files = {
+        f"applications/sales/staging/pipelines/{name}.xml": pipeline_xml(name)
+        for name in ("revenue_daily", "revenue_report")
+    }
+    config_repository().commit(
+        "main", files, message="more", author=Actor(name="Seeder", email="seed@example.com")
+    )
+    login("alice", PASSWORD)
+    page.goto("/pipelines/new/job/")
+    with redraws(page):
+        page.select_option("select[name=application]", "sales")
+    names = ["customer_load", "orders_load", "revenue_daily", "revenue_report"]
+    for index, name in enumerate(names):
+        with redraws(page):
+            page.get_by_role("button", name="+ Pipeline").click()
+        with redraws(page):
+            page.select_option(f"select[name=p{index}-id]", name)
+    cards = page.locator("fieldset.ref-card")
+
+    def tick(row: int, name: str) -> None:
+        cards.nth(row).locator("[data-field=depends_on]").get_by_text(name).click()
+
+    # when: revenue_daily waits for both loads, the report for revenue_daily
+    tick(2, "customer_load")
+    tick(2, "orders_load")
+    tick(3, "revenue_daily")
+    # then: three columns, fan-in of two arrows
+    graph = page.locator("#job-dag svg")
+    graph.locator(".dag-edge[data-from=revenue_daily][data-to=revenue_report]").wait_for(
+        state="attached"
+    )
+    assert node_layers(page) == {
+        "customer_load": "0",
+        "orders_load": "0",
+        "revenue_daily": "1",
+        "revenue_report": "2",
+    }
+    assert graph.locator(".dag-edge[data-to=revenue_daily]").count() == 2
+    # when: the report may be skipped, revenue_daily falls back to the report... of yesterday
+    page.select_option("select[name=p3-on_failure]", "skip")
+    page.select_option("select[name=p2-on_failure]", "fallback")
+    page.select_option("select[name=p2-fallback]", "revenue_report")
+    graph.locator(".dag-node[data-id=revenue_daily]", has_text="run revenue_report").wait_for()
+    assert "skip" in graph.locator(".dag-node[data-id=revenue_report]").text_content()
+    legend = page.locator("#job-dag .dag-legend").inner_text()
+    assert legend == "4 pipelines in 3 stages; customer_load, orders_load start first."
+    if SHOTS:
+        page.locator("#pipelines").screenshot(path=f"{SHOTS}/job-graph.png")
+    # when: a dependency is unticked
+    tick(2, "orders_load")
+    # then: its arrow goes
+    graph.locator(".dag-edge[data-from=orders_load]").wait_for(state="detached")
+    # when: a row is removed (the form is drawn again by the server)
+    with redraws(page):
+        cards.nth(1).get_by_role("button", name="Remove").click()
+    # then: the graph is drawn again from the rows that are left
+    assert set(node_layers(page)) == {"customer_load", "revenue_daily", "revenue_report"}

@@ -45,6 +45,15 @@ def published(repo):
     return repo
 
 
+def runs_after(body: str, index: int) -> str:
+    """The HTML of the index-th row's "Runs after" field."""
+    return body.split('data-field="depends_on"')[index + 1].split("</fieldset>")[0]
+
+
+def ticked(field: str) -> list[str]:
+    return re.findall(r'<input type="checkbox" name="p\d+-depends_on" value="(\w+)"[^>]* checked', field)
+
+
 def start(client) -> str:
     response = client.get("/pipelines/new/job/")
     assert response.status_code == 302
@@ -96,10 +105,14 @@ def test_runs_after_offers_only_the_pipelines_above(client, cast, published):
     client.force_login(cast.alice)
     key = start(client)
     body = post(client, key, {**BASICS, **CHAIN}, action="refresh").content.decode()
-    first = body.split('name="p0-depends_on"')[1].split("</select>")[0]
-    second = body.split('name="p1-depends_on"')[1].split("</select>")[0]
-    assert "<option" not in first
-    assert re.search(r'<option value="customer_load" selected>', second)
+    first, second = runs_after(body, 0), runs_after(body, 1)
+    assert "<input" not in first
+    # a checkbox per pipeline above: several are chosen by clicking, no Ctrl-click
+    assert re.findall(r'type="checkbox" name="p1-depends_on" value="(\w+)"', second) == [
+        "customer_load"
+    ]
+    assert ticked(second) == ["customer_load"]
+    assert "<select" not in second
 
 
 def test_retries_are_kept_only_with_retry_and_a_fallback_is_required_with_fallback(
@@ -173,9 +186,7 @@ def test_editing_a_published_job_opens_the_job_form_on_it(client, cast, publishe
     body = client.get(response["Location"]).content.decode()
     assert "Edit job nightly" in body
     assert 'name="p0-max_retries" value="3"' in body
-    assert re.search(
-        r'<option value="customer_load" selected>', body.split('name="p1-depends_on"')[1]
-    )
+    assert ticked(runs_after(body, 1)) == ["customer_load"]
     assert 'value="ops@example.com"' in body
     assert "Write it in XML instead" not in body
 
@@ -267,3 +278,28 @@ def test_review_without_a_pipeline_stays_on_the_form_and_says_so(client, cast, p
     response = post(client, key, BASICS)
     assert response.status_code == 200
     assert "Add at least one pipeline for the job to run." in response.content.decode()
+
+
+def test_runs_after_takes_several_pipelines_ticked_at_once(client, cast, published):
+    # given: a third pipeline, which waits for the other two
+    seed_main(
+        published,
+        {"applications/sales/staging/pipelines/revenue.xml": pipeline_xml("revenue")},
+    )
+    client.force_login(cast.alice)
+    key = start(client)
+    fan_in = {
+        **CHAIN,
+        "p1-depends_on": [],
+        "p2-kind": "ref",
+        "p2-id": "revenue",
+        "p2-depends_on": ["customer_load", "orders_load"],
+        "p2-on_failure": "halt",
+    }
+    # when
+    body = post(client, key, {**BASICS, **fan_in}, action="refresh").content.decode()
+    # then: both stay ticked, and the job runs it after both
+    assert ticked(runs_after(body, 2)) == ["customer_load", "orders_load"]
+    assert post(client, key, {**BASICS, **fan_in}).status_code == 302
+    review = client.get(f"/pipelines/job/{key}/review/").content.decode()
+    assert re.search(r"dependsOn.*customer_load.*orders_load", review)

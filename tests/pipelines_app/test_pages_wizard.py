@@ -261,4 +261,4 @@ def test_switching_to_the_xml_editor_carries_the_finished_wizard_over(client, ca
     body = client.get(response["Location"]).content.decode()
     assert "&lt;deduplicate" in body and "customer_clean" in body
     body = client.get(client.get("/pipelines/new/?mode=xml&from=nope")["Location"]).content
-    assert b"jobPipeline" in body
+    assert b"&lt;pipeline id=&quot;my_pipeline&quot;" in body
