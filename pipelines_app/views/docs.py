@@ -47,4 +47,5 @@ def doc_page(request, name: str):
     if path.suffix in IMAGES:
         return FileResponse(path.open("rb"), content_type=IMAGES[path.suffix])
     title, html = _rendered(path, path.stat().st_mtime)
-    return render(request, "pipelines_app/doc_page.html", {"title": title, "body": mark_safe(html)})  # noqa: S308 - our own docs
+    body = mark_safe(html)  # noqa: S308 - the project's own docs, rendered from Markdown
+    return render(request, "pipelines_app/doc_page.html", {"title": title, "body": body})

@@ -101,7 +101,7 @@ def test_an_author_chains_two_published_pipelines_with_retries_and_submits(page,
     assert not fallback.is_visible()
     retries.fill("2")
     # then: the graph shows what happens when it fails
-    graph.locator(".dag-node[data-id=orders_load]", has_text="retry ×2").wait_for()
+    graph.locator(".dag-node[data-id=orders_load]", has_text="retry \u00d72").wait_for()
     assert "halt" in graph.locator(".dag-node[data-id=customer_load]").text_content()
     with redraws(page):
         page.get_by_role("button", name="+ Email").click()

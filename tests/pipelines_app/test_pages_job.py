@@ -51,7 +51,8 @@ def runs_after(body: str, index: int) -> str:
 
 
 def ticked(field: str) -> list[str]:
-    return re.findall(r'<input type="checkbox" name="p\d+-depends_on" value="(\w+)"[^>]* checked', field)
+    pattern = r'<input type="checkbox" name="p\d+-depends_on" value="(\w+)"[^>]* checked'
+    return re.findall(pattern, field)
 
 
 def start(client) -> str:
