@@ -43,6 +43,16 @@ def replace_text(page, text: str) -> None:
     page.keyboard.insert_text(text)
 
 
+def colour_of(page, text: str) -> str | None:
+    """The colour of the first innermost span in the editor whose text is ``text``."""
+    return page.evaluate(
+        """text => { const span = Array.from(document.querySelectorAll('.cm-line span'))
+               .find(s => s.textContent === text && !s.firstElementChild);
+               return span ? getComputedStyle(span).color : null; }""",
+        text,
+    )
+
+
 def underlined_lines(page) -> list[int]:
     """1-based line numbers of the lines holding an error underline."""
     return page.evaluate(
@@ -61,14 +71,7 @@ def test_new_xml_opens_a_pipeline_skeleton_in_the_code_editor(page, login, db):
     assert not page.locator("textarea[name=xml]").is_visible()
     assert page.locator(EDITOR).inner_text().startswith("<pipeline id=")
     # highlighting: a tag name is coloured differently from an attribute value
-    colours = page.evaluate(
-        """() => {
-            const spans = Array.from(document.querySelectorAll('.cm-line span'));
-            const colour = text => {
-                const span = spans.find(s => s.textContent === text);
-                return span ? getComputedStyle(span).color : null; };
-            return [colour('pipeline'), colour('"staging"')]; }"""
-    )
+    colours = [colour_of(page, "pipeline"), colour_of(page, '"staging"')]
     assert None not in colours and colours[0] != colours[1]
     # the language reference is a link that opens the docs
     link = page.get_by_role("link", name="The language reference")
@@ -97,6 +100,9 @@ def test_an_expert_types_xml_with_completion_sees_problems_underlined_fixes_and_
     assert "csv" not in offered  # a source is not allowed here
     page.keyboard.type("mask")
     page.keyboard.press("Escape")
+    # then: what was typed is highlighted as a tag name, like the ones already there
+    tag, value = colour_of(page, "transformations"), colour_of(page, '"staging"')
+    assert colour_of(page, "mask") == tag and tag != value and value is not None
     page.keyboard.type(" ")
     page.keyboard.press("Control+Space")
     assert {"source", "columns", "strategy"} <= set(completions(page, "strategy"))
