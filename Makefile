@@ -25,7 +25,8 @@ static-build: $(BUNDLE)
 
 $(BUNDLE): $(FRONTEND)
 	@if command -v npm >/dev/null 2>&1; then \
-		npm ci --no-audit --no-fund --loglevel=error && npm run --silent build; \
+		(npm ci --no-audit --no-fund --loglevel=error && npm run --silent build) \
+		|| { [ -f $@ ] && echo "WARNING: could not rebuild $@; the committed one is used" >&2; }; \
 	elif [ -f $@ ]; then \
 		echo "npm is missing: using the committed $@ (install Node 20 to rebuild it)"; \
 	else \
