@@ -79,8 +79,9 @@ def xml_problems(draft: dict, form: f.XmlForm):
 
 
 def _located(problem: Problem, path: str) -> dict:
-    """A problem for the page: its text, and where the editor underlines it (this file only)."""
-    here = problem.line > 0 and problem.file in (path, "definition.xml")
+    """A problem for the page: its text, and where the editor underlines it: in this file only
+    (``path`` is empty when the text did not parse; then every problem is in it)."""
+    here = problem.line > 0 and (not path or problem.file == path)
     return {
         "text": problem_text(problem),
         "line": problem.line if here else None,

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from pipelines_app.views.xml_editor import JOB_STARTER, PIPELINE_STARTER
+from pipelines_app.views.xml_editor import JOB_STARTER, PIPELINE_STARTER, _located
+from spark_runner.definition import Problem, parse
 from spark_runner.definition import model as m
-from spark_runner.definition import parse
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +120,13 @@ def test_nothing_outside_docs_is_served(client, cast, name):
 def test_the_docs_need_a_signed_in_user(client):
     response = client.get("/help/authors/pipeline-language.md")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_a_problem_in_another_file_is_listed_but_not_underlined():
+    here = "applications/sales/staging/pipelines/orders.xml"
+    other = Problem("applications/sales/staging/schemas/orders.avsc", 3, 7, "bad schema")
+    assert _located(other, here) == {"text": "3:7: bad schema", "line": None, "column": 7}
+    mine = Problem(here, 6, 5, "sort: no")
+    assert _located(mine, here)["line"] == 6
+    unparsed = Problem("definition.xml", 4, 0, "malformed XML")
+    assert _located(unparsed, "") == {"text": "4:0: malformed XML", "line": 4, "column": 1}
