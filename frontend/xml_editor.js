@@ -7,7 +7,7 @@ import { EditorState } from "@codemirror/state";
 import { keymap } from "@codemirror/view";
 import { indentWithTab } from "@codemirror/commands";
 import { xml } from "@codemirror/lang-xml";
-import { linter, lintGutter } from "@codemirror/lint";
+import { forceLinting, linter, lintGutter } from "@codemirror/lint";
 
 const VALIDATE_DELAY_MS = 700;
 
@@ -137,6 +137,10 @@ function mount(holder) {
     textarea.value = view.state.doc.toString();
   });
   jumpFromPanel(view);
+  // The Validate button (htmx) redraws the panel: bring the underlines in step with it.
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail && event.detail.target && event.detail.target.id === "xml-problems") forceLinting(view);
+  });
   holder.editorView = view; // for the page's tests and for a person at the console
 }
 
