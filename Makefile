@@ -19,7 +19,7 @@ $(STAMP): requirements.txt
 # committed, so `make run` and the Docker image need no Node; with npm on the machine it is rebuilt
 # whenever the lock file, package.json or a source file is newer than it.
 BUNDLE := static/build/xml_editor.js
-FRONTEND := package.json package-lock.json $(wildcard frontend/*.js)
+FRONTEND := package.json package-lock.json $(wildcard frontend/*.js frontend/*.mjs)
 
 static-build: $(BUNDLE)
 
