@@ -39,13 +39,35 @@ class ChangeRequestUpdateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True)
 
 
+def head_commit_field():
+    return serializers.RegexField(
+        r"^[0-9a-f]{40}$",
+        help_text=(
+            "The head commit of the change as you read it (`head_commit` of the change request). "
+            "If the change moved since, the answer is 409 with the new head and nothing changes."
+        ),
+        error_messages={"invalid": "a 40-character commit id (the head_commit you read)"},
+    )
+
+
 class ApproveSerializer(serializers.Serializer):
+    head_commit = head_commit_field()
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     override_reason = serializers.CharField(required=False, allow_blank=True, allow_null=True)
 
 
 class CommentSerializer(serializers.Serializer):
     comment = serializers.CharField()
+
+
+class ReviewDecisionSerializer(CommentSerializer):
+    head_commit = head_commit_field()
+
+
+class MovedSerializer(serializers.Serializer):
+    error = serializers.CharField(help_text='"moved"')
+    detail = serializers.CharField()
+    head_commit = serializers.CharField(help_text="The change's head now: read it, then decide.")
 
 
 class ValidateSerializer(serializers.Serializer):

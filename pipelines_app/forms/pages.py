@@ -85,6 +85,8 @@ class XmlForm(forms.Form):
 
 
 class ReviewActionForm(forms.Form):
+    # The version the reviewer read; a decision on an older head is refused (409).
+    head_commit = forms.RegexField(regex=r"^[0-9a-f]{40}$", widget=forms.HiddenInput)
     comment = forms.CharField(
         required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )

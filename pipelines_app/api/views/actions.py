@@ -36,7 +36,10 @@ class _ChangeRequestAction(HubAPIView):
 class ApproveView(_ChangeRequestAction):
     body = s.ApproveSerializer
 
-    @extend_schema(request=s.ApproveSerializer, responses=s.ChangeRequestOutSerializer)
+    @extend_schema(
+        request=s.ApproveSerializer,
+        responses={200: s.ChangeRequestOutSerializer, 409: s.MovedSerializer},
+    )
     def post(self, request, number):
         return super().post(request, number)
 
@@ -46,14 +49,18 @@ class ApproveView(_ChangeRequestAction):
             reviewer=request.user,
             comment=data["comment"],
             override_reason=data.get("override_reason"),
+            head_commit=data["head_commit"],
             request=request,
         )
 
 
 class RequestChangesView(_ChangeRequestAction):
-    body = s.CommentSerializer
+    body = s.ReviewDecisionSerializer
 
-    @extend_schema(request=s.CommentSerializer, responses=s.ChangeRequestOutSerializer)
+    @extend_schema(
+        request=s.ReviewDecisionSerializer,
+        responses={200: s.ChangeRequestOutSerializer, 409: s.MovedSerializer},
+    )
     def post(self, request, number):
         return super().post(request, number)
 
@@ -62,6 +69,7 @@ class RequestChangesView(_ChangeRequestAction):
             change_request=change_request,
             reviewer=request.user,
             comment=data["comment"],
+            head_commit=data["head_commit"],
             request=request,
         )
 
@@ -72,6 +80,7 @@ class RejectView(RequestChangesView):
             change_request=change_request,
             reviewer=request.user,
             comment=data["comment"],
+            head_commit=data["head_commit"],
             request=request,
         )
 

@@ -28,6 +28,8 @@ class HubAPIView(APIView):
                 body["errors"] = [problem_data(p) for p in exc.problems]
             if hasattr(exc, "findings"):
                 body["governance"] = [f.as_dict() for f in exc.findings]
+            if hasattr(exc, "head_commit"):
+                body["head_commit"] = exc.head_commit
             return Response(body, status=exc.status)
         if isinstance(exc, InvalidPath):
             return Response({"error": "invalid", "detail": str(exc)}, status=400)
