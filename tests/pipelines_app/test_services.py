@@ -546,3 +546,44 @@ def test_a_schema_update_must_still_be_a_schema(repo, alice):
 
     with pytest.raises(ChangeRequestInvalid, match=r"region\.avsc"):
         services.change_request_update(change_request=cr, author=alice, xml=b"{not json")
+
+
+def test_restore_refuses_a_commit_of_an_unmerged_branch(repo, alice, bob):
+    merged(alice, bob)
+    unapproved = propose(
+        alice,
+        xml=pipeline_xml(mode="overwrite"),
+        action="edit",
+        definition_id="customer_load",
+        title="Not yet approved",
+    )
+
+    with pytest.raises(BadInput) as refused:
+        services.definition_restore(
+            author=alice,
+            application="sales",
+            layer="staging",
+            kind="pipeline",
+            id="customer_load",
+            commit=unapproved.head_commit,
+        )
+
+    assert "is not a version of applications/sales/staging/pipelines/customer_load.xml on main" in (
+        str(refused.value)
+    )
+    assert ChangeRequest.objects.filter(title__startswith="Restore").count() == 0
+
+
+def test_restore_refuses_a_commit_on_main_that_did_not_touch_the_definition(repo, alice, bob):
+    merged(alice, bob)
+    other = seed_main(repo, {"applications/sales/staging/pipelines/x.xml": pipeline_xml("x")})
+
+    with pytest.raises(BadInput):
+        services.definition_restore(
+            author=alice,
+            application="sales",
+            layer="staging",
+            kind="pipeline",
+            id="customer_load",
+            commit=other,
+        )
