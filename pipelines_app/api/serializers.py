@@ -6,8 +6,10 @@ from rest_framework import serializers
 
 from pipelines_app.models import NAME_RE, Action, Kind, Status
 from spark_runner.definition.model import LAYERS
+from spark_runner.definition.parser import MAX_BYTES
 
-MAX_XML = 1024 * 1024
+# In characters; the 5 MB in bytes is checked first (413, see body_or_error).
+MAX_XML = MAX_BYTES
 
 
 def application_field():

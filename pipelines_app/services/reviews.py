@@ -83,7 +83,14 @@ def change_request_approve(
     try:
         with transaction.atomic():
             change_request = _approve_locked(
-                repo, change_request, reviewer, comment, override_reason, head_commit, request, merged
+                repo,
+                change_request,
+                reviewer,
+                comment,
+                override_reason,
+                head_commit,
+                request,
+                merged,
             )
     except BaseException:
         if merged:
@@ -150,9 +157,7 @@ def _approve_locked(
     return change_request
 
 
-def _review_closing(
-    change_request, reviewer, comment, decision, new_status, head_commit, request
-):
+def _review_closing(change_request, reviewer, comment, decision, new_status, head_commit, request):
     comment = (comment or "").strip()
     if not comment:
         raise BadInput("a comment saying why is required")

@@ -71,9 +71,7 @@ def _moved(request, change, form, moved):
             "override_reason": form.cleaned_data.get("override_reason", ""),
         }
     )
-    context = detail_context(
-        request, change, moved_to=moved.head_commit, review_form=review_form
-    )
+    context = detail_context(request, change, moved_to=moved.head_commit, review_form=review_form)
     return render(request, "pipelines_app/change_detail.html", context, status=409)
 
 

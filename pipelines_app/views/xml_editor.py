@@ -100,13 +100,14 @@ def wizard_xml(request, key: str):
             )
             if response is not None:
                 return response
+    too_large = form.is_bound and form.too_large
     context = {
         "key": key,
         "form": form,
         "submit": submit,
-        "checked": checked,
+        "checked": checked or too_large,
         "submitted": request.POST.get("action") == "submit",
-        "problems": [problem_text(p) for p in problems],
+        "problems": form.errors["xml"] if too_large else [problem_text(p) for p in problems],
         "editing": draft["locked"],
         "draft": draft,
     }
@@ -115,4 +116,5 @@ def wizard_xml(request, key: str):
         "pipelines_app/wizard_xml.html",
         context,
         fragment="pipelines_app/partials/xml_problems.html",
+        status=413 if too_large else 200,
     )

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from config_repo.errors import BranchMissing, ConfigRepoError, InvalidPath, LockTimeout, StaleHead
 from pipelines_app.api.presenters import problem_data
 from pipelines_app.errors import ServiceError
+from pipelines_app.forms.pages import definition_too_large
 from pipelines_app.models import Application, ChangeRequest
 
 log = logging.getLogger("pipelines_app.api.views")
@@ -56,6 +57,9 @@ class HubAPIView(APIView):
 
 
 def body_or_error(serializer_class, request):
+    xml = request.data.get("xml") if hasattr(request.data, "get") else None
+    if isinstance(xml, str) and (too_large := definition_too_large(xml)) is not None:
+        return None, Response({"error": "too_large", "detail": too_large}, status=413)
     serializer = serializer_class(data=request.data)
     if not serializer.is_valid():
         return None, Response(
