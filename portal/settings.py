@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "portal",
+    "accounts_app",
     "pipelines_app",
     "runs_app",
 ]
@@ -120,6 +121,14 @@ if PRODUCTION:
 HUB_MAX_REQUEST_BYTES = env_int("HUB_MAX_REQUEST_BYTES", 12 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = HUB_MAX_REQUEST_BYTES
 
+# --- sign-in and API tokens (docs/operators/deployment.md: Security)
+HUB_API_TOKEN_DAYS = env_int("HUB_API_TOKEN_DAYS", 90)
+HUB_SIGNIN_MAX_FAILURES = env_int("HUB_SIGNIN_MAX_FAILURES", 5)  # per user name
+HUB_SIGNIN_MAX_FAILURES_PER_ADDRESS = env_int("HUB_SIGNIN_MAX_FAILURES_PER_ADDRESS", 20)
+HUB_SIGNIN_LOCKOUT_SECONDS = env_int("HUB_SIGNIN_LOCKOUT_SECONDS", 15 * 60)
+# Behind a reverse proxy that appends the client's address to X-Forwarded-For.
+HUB_TRUST_X_FORWARDED_FOR = env_bool("HUB_TRUST_X_FORWARDED_FOR", False)
+
 # --- Data Hub
 HUB_CONFIG_REPO = Path(env_str("HUB_CONFIG_REPO", str(VAR_DIR / "config-repo")))
 HUB_CONFIG_REMOTE = env_str("HUB_CONFIG_REMOTE", "")
@@ -164,7 +173,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "datahub@localhost")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts_app.tokens.HashedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -83,11 +83,6 @@ class RestoreSerializer(serializers.Serializer):
     commit = serializers.RegexField(r"^[0-9a-fA-F]{7,40}$")
 
 
-class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"})
-
-
 # ---------------------------------------------------------------- responses (for the schema)
 
 
@@ -215,7 +210,3 @@ class QueueItemSerializer(ChangeRequestOutSerializer):
         allow_null=True, help_text="governance findings at the head (null: not readable)"
     )
     high_findings = serializers.IntegerField(allow_null=True)
-
-
-class TokenOutSerializer(serializers.Serializer):
-    token = serializers.CharField()
