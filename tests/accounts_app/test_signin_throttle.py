@@ -23,9 +23,7 @@ def ask_token(api, username, password, address="10.0.0.1"):
 
 
 def sign_in(client, username, password, address="10.0.0.1"):
-    return client.post(
-        "/login/", {"username": username, "password": password}, REMOTE_ADDR=address
-    )
+    return client.post("/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
 def test_the_token_endpoint_locks_a_user_name_after_repeated_failures(cast, api):
