@@ -12,6 +12,7 @@ from pipelines_app.errors import (
     GovernanceBlocked,
     InvalidState,
     NotAllowed,
+    NotFound,
 )
 from pipelines_app.models import (
     OPEN_STATUSES,
@@ -247,7 +248,7 @@ def change_request_comment(*, change_request, author, body: str, request=None) -
         else ChangeRequest.objects.select_related("application").get(pk=change_request)
     )
     if not has_role(author, change_request.application):
-        raise NotAllowed(f"{author.username} has no role in {change_request.application.name}")
+        raise NotFound(f"there is no change request #{change_request.number}")
     comment = Comment.objects.create(change_request=change_request, author=author, body=body)
     audit.record(
         author,

@@ -3,7 +3,7 @@ withdraw, submit, rebase, comment."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
@@ -120,7 +120,7 @@ class CommentView(_ChangeRequestAction):
     def post(self, request, number):
         change_request = change_request_for_action(number)
         if not has_role(request.user, change_request.application):
-            raise PermissionDenied("You have no role in this application.")
+            raise Http404("No such change request")
         data, error = body_or_error(self.body, request)
         if error:
             return error

@@ -74,7 +74,8 @@ def body_or_error(serializer_class, request):
 
 
 def change_request_for_action(number) -> ChangeRequest:
-    """Actions answer 403 (not 404) to members of other applications, so look up unfiltered."""
+    """Unfiltered: the action then checks the role (404 to non-members, 403 to members
+    without the role)."""
     try:
         return ChangeRequest.objects.select_related("application", "author").get(number=int(number))
     except (ValueError, TypeError, ChangeRequest.DoesNotExist):
