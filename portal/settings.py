@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from portal.csp import DEFAULT_POLICY as _DEFAULT_CSP
 from portal.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "portal.request_limits.RequestBodyLimitMiddleware",
+    "portal.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -105,6 +107,10 @@ if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # --- security: strict when DEBUG is off (manage.py check --deploy is clean in production)
+# A session ends this long after sign-in (Django's default is two weeks).
+SESSION_COOKIE_AGE = env_int("HUB_SESSION_AGE_SECONDS", 8 * 3600)
+# Empty turns the header off; see portal/csp.py for the default.
+HUB_CONTENT_SECURITY_POLICY = env_str("HUB_CONTENT_SECURITY_POLICY", _DEFAULT_CSP)
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
