@@ -102,3 +102,17 @@ def test_the_address_behind_a_trusted_proxy_is_the_last_forwarded_one(settings):
     assert client_address(request) == "10.0.0.1"
     settings.HUB_TRUST_X_FORWARDED_FOR = True
     assert client_address(request) == "203.0.113.7"
+
+
+def test_the_admin_sign_in_is_throttled_too(cast, client):
+    for _ in range(3):
+        client.post(
+            "/admin/login/", {"username": "admin", "password": "wrong"}, REMOTE_ADDR="10.0.0.1"
+        )
+
+    response = client.post(
+        "/admin/login/", {"username": "admin", "password": cast.password}, REMOTE_ADDR="10.0.0.4"
+    )
+
+    assert "locked for 10 minutes" in response.content.decode()
+    assert "_auth_user_id" not in client.session
