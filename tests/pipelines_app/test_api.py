@@ -417,3 +417,16 @@ def test_the_schema_documents_head_commit_and_the_409(cast, api):
     approve = schema["paths"]["/api/v1/change-requests/{number}/approve/"]["post"]
     assert "409" in approve["responses"]
     assert "head_commit" in schema["components"]["schemas"]["Approve"]["required"]
+
+
+def test_restore_of_a_commit_main_never_had_for_that_definition_is_a_clear_400(open_cr, alice, api):
+    url = f"{API}/pipelines/sales/staging/customer_load/restore/"
+
+    response = api(alice).post(url, {"commit": open_cr.head_commit}, format="json")
+
+    assert response.status_code == 400
+    assert (
+        "is not a version of applications/sales/staging/pipelines/customer_load.xml on main"
+        in (response.json()["detail"])
+    )
+    assert not ChangeRequest.objects.filter(title__startswith="Restore").exists()
