@@ -6,6 +6,7 @@ the machine is shared and noisy. Speed goals live here, never in timed tests.
 
 BENCHMARKS = (
     ("validate", "issue 2", "validate 1,000 generated pipeline files and the demo repository"),
+    ("validate --limits-only", "issue 8", "5,000 attributes, a 4 MB document vs an ordinary one"),
     ("config_repo", "issue 4", "propose/merge latency on 5,000 commits; merges/s, 20 at once"),
     ("change_requests", "issue 4", "propose/approve latency through the services; catalog load"),
     ("engine", "issue 3", "engine vs hand-written PySpark; CSV ingest rows/s/core; small run p50"),

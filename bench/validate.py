@@ -9,11 +9,17 @@ schemas and a lookup they name) and times, on the same files in the same run:
 
 then the same for the demo repository (``demo/config``) when it exists. Ratios are times over the
 baseline of the same files.
+
+First, the bounded cost of hostile or huge documents (issue 8): the time ``parse`` takes for one
+ordinary pipeline document (the baseline), a document whose element carries 5,000 attributes
+(refused by count) and 50,000 attributes, and a 4 MB document (an ordinary pipeline padded to
+4 MB), each the median of several runs. ``--limits-only`` prints only this table.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -127,6 +133,46 @@ def measure(root: Path) -> list[tuple[str, int, float, int]]:
     ]
 
 
+def median_seconds(data: bytes, repeat: int) -> tuple[float, int]:
+    """(median seconds of ``parse_with_problems``, problems found)."""
+    from spark_runner.definition.parser import parse_with_problems
+
+    times, problems = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        _, problems = parse_with_problems(data, "bench.xml")
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), len(problems)
+
+
+def limit_documents() -> list[tuple[str, bytes, int]]:
+    ordinary = PIPELINE.format(id="orders", n=1, layer="staging", minute=5)
+    attributes = " ".join(f'a{i}="v"' for i in range(5000))
+    many = ordinary.replace('<csv id="orders"', f'<csv id="orders" {attributes}', 1)
+    more = " ".join(f'a{i}="v"' for i in range(50000))
+    flood = ordinary.replace('<csv id="orders"', f'<csv id="orders" {more}', 1)
+    padding = 4 * 1024 * 1024 - len(ordinary) - len("<!--  -->\n")
+    big = f"<!-- {'x' * padding} -->\n{ordinary}"
+    return [
+        ("baseline: an ordinary pipeline document", ordinary.encode(), 50),
+        ("5,000 attributes on one element", many.encode(), 20),
+        ("50,000 attributes on one element", flood.encode(), 5),
+        ("4 MB document (ordinary + padding)", big.encode(), 5),
+    ]
+
+
+def limits() -> None:
+    print("\nbounded validation cost: parse() of one document, median")
+    print(f"{'case':<42} {'bytes':>9} {'seconds':>9} {'x baseline':>11} {'problems':>9}")
+    baseline = None
+    for name, data, repeat in limit_documents():
+        seconds, problems = median_seconds(data, repeat)
+        baseline = baseline or seconds
+        print(
+            f"{name:<42} {len(data):>9} {seconds:>9.4f} {seconds / baseline:>11.1f} {problems:>9}"
+        )
+
+
 def table(title: str, rows) -> None:
     baseline = rows[0][2]
     print(f"\n{title}")
@@ -144,12 +190,16 @@ def table(title: str, rows) -> None:
 def main() -> None:
     arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     arguments.add_argument("--files", type=int, default=1000)
+    arguments.add_argument("--limits-only", action="store_true")
     options = arguments.parse_args()
     start = time.perf_counter()
     for root in ("pipeline", "jobPipeline"):
         compiled(root)
         _fast(root)
     print(f"XSD compile (once per process): {time.perf_counter() - start:.3f} s")
+    limits()
+    if options.limits_only:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         generate(root, options.files)

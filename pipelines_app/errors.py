@@ -35,6 +35,19 @@ class InvalidState(ServiceError):
     code = "conflict"
 
 
+class ChangeMoved(InvalidState):
+    """The reviewer read an older head than the change has now; ``head_commit`` is the new one."""
+
+    code = "moved"
+
+    def __init__(self, number: int, head_commit: str):
+        self.head_commit = head_commit
+        super().__init__(
+            f"change request #{number} moved since you opened it: its head is now "
+            f"{head_commit[:12]}; read the new version and review again"
+        )
+
+
 class RepositoryBusy(ServiceError):
     status = 503
     code = "busy"

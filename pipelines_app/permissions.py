@@ -1,7 +1,8 @@
 """Who may do what, per application. Staff administrators hold every role everywhere.
 
-Reads need any role in the application (otherwise the thing "does not exist": 404);
-actions need the named role (otherwise 403).
+Anything of an application where the user holds no role "does not exist": 404, for reads and
+actions alike, so a 403 never tells an outsider that an application or a change request exists.
+Members without the named role get 403.
 """
 
 from __future__ import annotations
@@ -71,7 +72,10 @@ def application_for(user, name: str, role: str | None = None) -> Application:
 
 
 def require_role(user, application, role: str) -> None:
-    """Raise PermissionDenied unless ``user`` holds ``role`` in ``application``."""
+    """Http404 when ``user`` has no role in ``application``; PermissionDenied when a member
+    lacks ``role``."""
+    if not has_role(user, application):
+        raise Http404("No such application")
     if not has_role(user, application, role):
         raise PermissionDenied(f"You are not a {role} of application {_app_name(application)}.")
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from portal.csp import DEFAULT_POLICY as _DEFAULT_CSP
 from portal.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -34,12 +35,15 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "portal",
+    "accounts_app",
     "pipelines_app",
     "runs_app",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.request_limits.RequestBodyLimitMiddleware",
+    "portal.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -103,6 +107,10 @@ if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # --- security: strict when DEBUG is off (manage.py check --deploy is clean in production)
+# A session ends this long after sign-in (Django's default is two weeks).
+SESSION_COOKIE_AGE = env_int("HUB_SESSION_AGE_SECONDS", 8 * 3600)
+# Empty turns the header off; see portal/csp.py for the default.
+HUB_CONTENT_SECURITY_POLICY = env_str("HUB_CONTENT_SECURITY_POLICY", _DEFAULT_CSP)
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -114,6 +122,18 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# --- request size: a definition may be 5 MB, and a form or JSON body escapes its markup
+HUB_MAX_REQUEST_BYTES = env_int("HUB_MAX_REQUEST_BYTES", 12 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = HUB_MAX_REQUEST_BYTES
+
+# --- sign-in and API tokens (docs/operators/deployment.md: Security)
+HUB_API_TOKEN_DAYS = env_int("HUB_API_TOKEN_DAYS", 90)
+HUB_SIGNIN_MAX_FAILURES = env_int("HUB_SIGNIN_MAX_FAILURES", 5)  # per user name
+HUB_SIGNIN_MAX_FAILURES_PER_ADDRESS = env_int("HUB_SIGNIN_MAX_FAILURES_PER_ADDRESS", 20)
+HUB_SIGNIN_LOCKOUT_SECONDS = env_int("HUB_SIGNIN_LOCKOUT_SECONDS", 15 * 60)
+# Behind a reverse proxy that appends the client's address to X-Forwarded-For.
+HUB_TRUST_X_FORWARDED_FOR = env_bool("HUB_TRUST_X_FORWARDED_FOR", False)
 
 # --- Data Hub
 HUB_CONFIG_REPO = Path(env_str("HUB_CONFIG_REPO", str(VAR_DIR / "config-repo")))
@@ -159,7 +179,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "datahub@localhost")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts_app.tokens.HashedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -44,6 +44,13 @@ _DEFAULTS = {
     # when nothing else waits, up to this many times in a row; 0 turns it off.
     "HUB_HANDOFF_LIMIT": lambda: env_int("HUB_HANDOFF_LIMIT", 100),
     "HUB_METRICS_CACHE_SECONDS": lambda: env_float("HUB_METRICS_CACHE_SECONDS", 15.0),
+    # Bearer token of the Prometheus scraper ("" = /metrics only for a staff session).
+    "HUB_METRICS_TOKEN": lambda: env_str("HUB_METRICS_TOKEN", ""),
+    # Webhook hosts (names or addresses) allowed although they resolve to a loopback, private,
+    # link-local or metadata address; comma-separated in the environment.
+    "HUB_WEBHOOK_ALLOWED_HOSTS": lambda: [
+        h.strip().lower() for h in env_str("HUB_WEBHOOK_ALLOWED_HOSTS", "").split(",") if h.strip()
+    ],
     "HUB_PORTAL_URL": lambda: env_str("HUB_PORTAL_URL", "http://localhost:8000"),
 }
 

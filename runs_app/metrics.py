@@ -11,12 +11,13 @@ same numbers (no per-process counters). Served by ``metrics_view`` at ``/metrics
 
 from __future__ import annotations
 
+import hmac
 import threading
 import time
 from datetime import timedelta
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -132,5 +133,21 @@ def render(max_age: float | None = None) -> bytes:
 
 
 def metrics_view(request):
-    """``/metrics`` in the Prometheus text format (restrict it at the proxy if private)."""
+    """``/metrics`` in the Prometheus text format, for ``Authorization: Bearer
+    <HUB_METRICS_TOKEN>`` or a staff session; 401 without credentials, 404 to other users."""
+    user = getattr(request, "user", None)
+    if not (_scraper(request) or (user is not None and user.is_active and user.is_staff)):
+        if user is not None and user.is_authenticated:
+            raise Http404("No such page")
+        response = HttpResponse("metrics need a bearer token\n", status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
     return HttpResponse(render(), content_type=CONTENT_TYPE_LATEST)
+
+
+def _scraper(request) -> bool:
+    expected = get("HUB_METRICS_TOKEN")
+    scheme, _, given = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if not expected or scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), expected.encode())

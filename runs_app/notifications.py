@@ -1,5 +1,6 @@
 """``<notifications>``: email (Django's mail backend) and webhooks (JSON POST, timeout, retries
-with backoff, ``X-Hub-Signature-256: sha256=<hex hmac of the body>`` when ``secretRef`` is set).
+with backoff, ``X-Hub-Signature-256: sha256=<hex hmac of the body>`` when ``secretRef`` is set;
+the address guard and the POST itself are in ``runs_app.webhooks``).
 
 Every attempt is a ``NotificationDelivery`` row; a notification that cannot be delivered after
 its last attempt raises a ``delivery_failed`` alert in the in-app inbox.
@@ -11,15 +12,13 @@ import hashlib
 import hmac
 import json
 import logging
-import urllib.error
-import urllib.request
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 
-from runs_app import definitions
+from runs_app import definitions, webhooks
 from runs_app.conf import get
 from runs_app.models import Alert, JobRun, NotificationDelivery, PipelineRun
 
@@ -151,16 +150,20 @@ def deliver_webhook(kind: str, run_id: str, event: str, index: int, attempt: int
     try:
         if note.secret_ref:
             headers["X-Hub-Signature-256"] = "sha256=" + sign(body, _secret(note.secret_ref))
-        code, error = _post(note.url, body, headers)
-    except LookupError as exc:  # a missing secret: retrying will not help
-        code, error, attempt = None, str(exc)[:500], get("HUB_WEBHOOK_ATTEMPTS")
+        code, error, final = webhooks.post(note.url, body, headers)
+    except LookupError as exc:  # a missing secret
+        code, error, final = None, str(exc)[:500], True
+    except Exception as exc:  # whatever else breaks is a failed attempt too, never lost
+        log.exception("webhook attempt failed unexpectedly")
+        code, error, final = None, f"{type(exc).__name__}: {exc}"[:500], False
     ok = code is not None and 200 <= code < 300
     _record(run, event, "webhook", target, body, attempt, "sent" if ok else "failed", code, error)
     if ok:
         return None
-    if attempt < get("HUB_WEBHOOK_ATTEMPTS"):
+    if not final and attempt < get("HUB_WEBHOOK_ATTEMPTS"):
         return get("HUB_WEBHOOK_BACKOFF_SECONDS") * 2 ** (attempt - 1)
-    _alert(run, f"webhook {target} about {event} failed after {attempt} attempts: {error}")
+    attempts = f"{attempt} attempt{'s' if attempt != 1 else ''}"
+    _alert(run, f"webhook {target} about {event} failed after {attempts}: {error}")
     return None
 
 
@@ -174,28 +177,14 @@ def _secret(name: str) -> str:
     return SecretResolver(getattr(settings, "HUB_SECRETS_FILE", "") or None).get(name)
 
 
-def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
-    if urlsplit(url).scheme not in ("http", "https"):
-        return None, "only http and https webhooks are allowed"
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
-    try:
-        timeout = get("HUB_WEBHOOK_TIMEOUT_SECONDS")
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code}"
-    except TimeoutError:
-        return None, "timed out"
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return None, ("timed out" if "timed out" in str(reason) else str(reason))[:500]
-
-
 def _without_query(url: str) -> str:
-    parts = urlsplit(url)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
+    try:
+        parts = urlsplit(url)
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc += f":{parts.port}"
+    except ValueError:  # an invalid URL is recorded as it was written, without its query
+        return url.split("?")[0][:500]
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))[:500]
 
 

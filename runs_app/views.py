@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from runs_app import charts, services
+from runs_app import access, charts, services
 from runs_app import page_queries as q
 from runs_app.forms import DefinitionNotFound, RunNowForm, params_from_post
 from runs_app.models import Alert, JobRun
@@ -202,6 +202,8 @@ def run_new(request):
     form = RunNowForm.build(request.GET if request.method == "GET" else request.POST, applications)
     if request.method == "POST":
         if form.chosen_application and form.chosen_application not in applications:
+            if not access.can_read(request.user, form.chosen_application):
+                raise Http404("No such application")
             raise PermissionDenied("Only operators of that application can run it.")
         run = form.submit(request.user)
         if run is not None:

@@ -96,3 +96,41 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_every_page_carries_a_content_security_policy_without_inline_scripts(client, db):
+    response = client.get("/login/")
+
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    assert "<script>" not in response.content.decode()
+
+
+def test_the_api_docs_serve_their_script_as_a_file_under_the_csp(client, db):
+    from pipelines_app.testing import make_user
+
+    client.force_login(make_user("reader"))
+    page = client.get("/api/docs/").content.decode()
+
+    assert "<script>" not in page and "?script" in page
+    assert client.get("/api/docs/?script").status_code == 200
+
+
+def test_a_session_lasts_eight_hours_unless_configured(tmp_path):
+    def session_age(extra):
+        env = {**os.environ, "HUB_VAR_DIR": str(tmp_path), **extra}
+        code = "import django; django.setup(); from django.conf import settings; "
+        code += "print(settings.SESSION_COOKIE_AGE)"
+        result = subprocess.run(
+            [PY, "-c", code],
+            cwd=ROOT,
+            env=env | {"DJANGO_SETTINGS_MODULE": "portal.settings"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return int(result.stdout.strip())
+
+    assert session_age({}) == 8 * 3600
+    assert session_age({"HUB_SESSION_AGE_SECONDS": "1800"}) == 1800

@@ -6,8 +6,10 @@ from rest_framework import serializers
 
 from pipelines_app.models import NAME_RE, Action, Kind, Status
 from spark_runner.definition.model import LAYERS
+from spark_runner.definition.parser import MAX_BYTES
 
-MAX_XML = 1024 * 1024
+# In characters; the 5 MB in bytes is checked first (413, see body_or_error).
+MAX_XML = MAX_BYTES
 
 
 def application_field():
@@ -39,13 +41,35 @@ class ChangeRequestUpdateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True)
 
 
+def head_commit_field():
+    return serializers.RegexField(
+        r"^[0-9a-f]{40}$",
+        help_text=(
+            "The head commit of the change as you read it (`head_commit` of the change request). "
+            "If the change moved since, the answer is 409 with the new head and nothing changes."
+        ),
+        error_messages={"invalid": "a 40-character commit id (the head_commit you read)"},
+    )
+
+
 class ApproveSerializer(serializers.Serializer):
+    head_commit = head_commit_field()
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     override_reason = serializers.CharField(required=False, allow_blank=True, allow_null=True)
 
 
 class CommentSerializer(serializers.Serializer):
     comment = serializers.CharField()
+
+
+class ReviewDecisionSerializer(CommentSerializer):
+    head_commit = head_commit_field()
+
+
+class MovedSerializer(serializers.Serializer):
+    error = serializers.CharField(help_text='"moved"')
+    detail = serializers.CharField()
+    head_commit = serializers.CharField(help_text="The change's head now: read it, then decide.")
 
 
 class ValidateSerializer(serializers.Serializer):
@@ -57,11 +81,6 @@ class ValidateSerializer(serializers.Serializer):
 
 class RestoreSerializer(serializers.Serializer):
     commit = serializers.RegexField(r"^[0-9a-fA-F]{7,40}$")
-
-
-class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"})
 
 
 # ---------------------------------------------------------------- responses (for the schema)
@@ -191,7 +210,3 @@ class QueueItemSerializer(ChangeRequestOutSerializer):
         allow_null=True, help_text="governance findings at the head (null: not readable)"
     )
     high_findings = serializers.IntegerField(allow_null=True)
-
-
-class TokenOutSerializer(serializers.Serializer):
-    token = serializers.CharField()

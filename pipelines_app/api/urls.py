@@ -7,7 +7,6 @@ from pipelines_app.api import views
 CR = "change-requests/<str:number>/"
 
 urlpatterns = [
-    path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("applications/", views.ApplicationListView.as_view(), name="api-applications"),
     path("pipelines/", views.PipelineListView.as_view(), name="api-pipelines"),
     path(

@@ -7,6 +7,7 @@ from django import forms
 from pipelines_app.forms.fields import choices, validate_definition_id
 from pipelines_app.forms.schedule import cron_problem
 from spark_runner.definition import model as m
+from spark_runner.definition.parser import MAX_BYTES
 
 
 class BasicsForm(forms.Form):
@@ -71,7 +72,6 @@ class XmlForm(forms.Form):
     layer = forms.ChoiceField(choices=choices(*m.LAYERS))
     xml = forms.CharField(
         label="XML",
-        max_length=2_000_000,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false"}),
     )
@@ -83,8 +83,31 @@ class XmlForm(forms.Form):
             self.fields["application"].disabled = True
             self.fields["layer"].disabled = True
 
+    def clean_xml(self):
+        xml = self.cleaned_data["xml"]
+        if (problem := definition_too_large(xml)) is not None:
+            raise forms.ValidationError(problem, code="too_large")
+        return xml
+
+    @property
+    def too_large(self) -> bool:
+        return self.has_error("xml", "too_large")
+
+
+def definition_too_large(xml: str) -> str | None:
+    """Why ``xml`` is over the size a definition may have, or None."""
+    size = len(xml.encode("utf-8"))
+    if size <= MAX_BYTES:
+        return None
+    return (
+        f"the definition is {size / (1024 * 1024):.1f} MB; "
+        f"a definition may be at most {MAX_BYTES // (1024 * 1024)} MB"
+    )
+
 
 class ReviewActionForm(forms.Form):
+    # The version the reviewer read; a decision on an older head is refused (409).
+    head_commit = forms.RegexField(regex=r"^[0-9a-f]{40}$", widget=forms.HiddenInput)
     comment = forms.CharField(
         required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )

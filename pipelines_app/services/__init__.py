@@ -8,6 +8,7 @@ conditional update on a locked row, and writes an audit event. One job per modul
 
 from pipelines_app.errors import (
     BadInput,
+    ChangeMoved,
     ChangeRequestInvalid,
     GovernanceBlocked,
     InvalidState,
@@ -39,6 +40,7 @@ from pipelines_app.services.reviews import (
 __all__ = [
     "_MAX_REPOSITORIES",
     "BadInput",
+    "ChangeMoved",
     "ChangeRequestInvalid",
     "GovernanceBlocked",
     "InvalidState",

@@ -23,6 +23,7 @@ def definition_restore(
         raise BadInput("commit must be a hexadecimal commit id")
     path = proposals.file_path(application.name, layer, kind, id)
     repo = config_repository()
+    commit = _version_on_main(repo, path, commit.lower())
     try:
         data = repo.read(path, rev=commit)
     except ConfigRepoError:
@@ -43,4 +44,17 @@ def definition_restore(
         action=Action.EDIT if exists else Action.CREATE,
         definition_id=id,
         request=request,
+    )
+
+
+def _version_on_main(repo, path: str, commit: str) -> str:
+    """The full id of ``commit`` when it is one of the commits on ``main``'s history that changed
+    ``path``; any other commit (an unmerged branch, another file's change) could put back
+    something no reviewer approved for this definition."""
+    for version in repo.log(path, rev="main"):
+        if version.sha.startswith(commit):
+            return version.sha
+    raise BadInput(
+        f"commit {commit[:12]} is not a version of {path} on main: restore takes one of the "
+        "commits listed in its history"
     )

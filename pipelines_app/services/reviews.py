@@ -6,7 +6,14 @@ from __future__ import annotations
 from django.db import transaction
 
 from pipelines_app import audit
-from pipelines_app.errors import BadInput, GovernanceBlocked, InvalidState, NotAllowed
+from pipelines_app.errors import (
+    BadInput,
+    ChangeMoved,
+    GovernanceBlocked,
+    InvalidState,
+    NotAllowed,
+    NotFound,
+)
 from pipelines_app.models import (
     OPEN_STATUSES,
     ChangeRequest,
@@ -45,12 +52,20 @@ def _check_reviewer(change_request: ChangeRequest, reviewer, what: str) -> None:
         raise NotAllowed(f"four eyes: the author of a change request cannot {what} it")
 
 
+def _check_head(change_request: ChangeRequest, head_commit: str | None) -> None:
+    """A decision binds to the version the reviewer read; ``None`` means the caller did not say
+    (internal callers); the API and the pages always pass what the reviewer saw."""
+    if head_commit is not None and head_commit != change_request.head_commit:
+        raise ChangeMoved(change_request.number, change_request.head_commit)
+
+
 def change_request_approve(
     *,
     change_request,
     reviewer,
     comment: str = "",
     override_reason: str | None = None,
+    head_commit: str | None = None,
     request=None,
 ) -> ChangeRequest:
     """Approve the change at its current head; with enough approvals, merge it into ``main``.
@@ -69,7 +84,14 @@ def change_request_approve(
     try:
         with transaction.atomic():
             change_request = _approve_locked(
-                repo, change_request, reviewer, comment, override_reason, request, merged
+                repo,
+                change_request,
+                reviewer,
+                comment,
+                override_reason,
+                head_commit,
+                request,
+                merged,
             )
     except BaseException:
         if merged:
@@ -78,13 +100,16 @@ def change_request_approve(
     return change_request
 
 
-def _approve_locked(repo, change_request, reviewer, comment, override_reason, request, merged):
-    from pipelines_app.governance import change_request_findings
-
+def _approve_locked(
+    repo, change_request, reviewer, comment, override_reason, head_commit, request, merged
+):
     """The approval inside the transaction (row locked); appends the MergeResult to ``merged``
     as soon as git has merged, so the caller can take the merge back if the database fails."""
+    from pipelines_app.governance import change_request_findings
+
     change_request = locked(change_request)
     _check_reviewer(change_request, reviewer, "approve")
+    _check_head(change_request, head_commit)
     if change_request.status != Status.IN_REVIEW:
         raise InvalidState(
             f"change request #{change_request.number} is "
@@ -133,13 +158,14 @@ def _approve_locked(repo, change_request, reviewer, comment, override_reason, re
     return change_request
 
 
-def _review_closing(change_request, reviewer, comment, decision, new_status, request):
+def _review_closing(change_request, reviewer, comment, decision, new_status, head_commit, request):
     comment = (comment or "").strip()
     if not comment:
         raise BadInput("a comment saying why is required")
     with transaction.atomic():
         change_request = locked(change_request)
         _check_reviewer(change_request, reviewer, decision.replace("_", " "))
+        _check_head(change_request, head_commit)
         allowed = (
             (Status.IN_REVIEW,)
             if new_status == Status.CHANGES_REQUESTED
@@ -169,7 +195,9 @@ def _review_closing(change_request, reviewer, comment, decision, new_status, req
     return change_request
 
 
-def change_request_request_changes(*, change_request, reviewer, comment: str, request=None):
+def change_request_request_changes(
+    *, change_request, reviewer, comment: str, head_commit: str | None = None, request=None
+):
     """in review -> changes requested; the author updates and it returns to review."""
     return _review_closing(
         change_request,
@@ -177,14 +205,17 @@ def change_request_request_changes(*, change_request, reviewer, comment: str, re
         comment,
         Decision.REQUEST_CHANGES,
         Status.CHANGES_REQUESTED,
+        head_commit,
         request,
     )
 
 
-def change_request_reject(*, change_request, reviewer, comment: str, request=None):
+def change_request_reject(
+    *, change_request, reviewer, comment: str, head_commit: str | None = None, request=None
+):
     """Close the change for good; its branch is deleted."""
     return _review_closing(
-        change_request, reviewer, comment, Decision.REJECT, Status.REJECTED, request
+        change_request, reviewer, comment, Decision.REJECT, Status.REJECTED, head_commit, request
     )
 
 
@@ -217,7 +248,7 @@ def change_request_comment(*, change_request, author, body: str, request=None) -
         else ChangeRequest.objects.select_related("application").get(pk=change_request)
     )
     if not has_role(author, change_request.application):
-        raise NotAllowed(f"{author.username} has no role in {change_request.application.name}")
+        raise NotFound(f"there is no change request #{change_request.number}")
     comment = Comment.objects.create(change_request=change_request, author=author, body=body)
     audit.record(
         author,

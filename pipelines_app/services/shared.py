@@ -32,8 +32,15 @@ def application_get(application) -> Application:
 
 
 def require(user, application, role: str) -> None:
+    if not has_role(user, application):
+        # Outsiders learn nothing, not even that the application exists.
+        raise NotFound(f"there is no application {_name(application)!r}")
     if not has_role(user, application, role):
         raise NotAllowed(f"{user.username} is not a {role} of application {application}")
+
+
+def _name(application) -> str:
+    return application.name if isinstance(application, Application) else str(application)
 
 
 def lines_changed(repo, base: str, head: str) -> int:

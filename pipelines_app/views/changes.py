@@ -76,6 +76,10 @@ def _files(detail) -> list[dict]:
 @page
 def change_detail(request, number: int):
     change = change_or_404(request, number)
+    return render(request, "pipelines_app/change_detail.html", detail_context(request, change))
+
+
+def detail_context(request, change, **extra) -> dict:
     detail = selectors.change_request_detail(change)
     actions = selectors.actions_for(request.user, change)
     findings = [
@@ -100,7 +104,7 @@ def change_detail(request, number: int):
         "review_form": f.ReviewActionForm(),
         "comment_form": f.CommentForm(),
     }
-    return render(request, "pipelines_app/change_detail.html", context)
+    return context | extra
 
 
 AUTHOR_ACTIONS = {

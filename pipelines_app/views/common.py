@@ -73,10 +73,11 @@ def problem_text(problem: Problem) -> str:
 
 
 def service_call(request, call, **kwargs):
-    """Run one service: (result, None), or (None, why) when refused; NotAllowed becomes 403."""
+    """Run one service: (result, None), or (None, why) when refused; NotAllowed becomes 403,
+    and ChangeMoved is the caller's to show."""
     try:
         return call(request=request, **kwargs), None
-    except services.NotAllowed:
+    except (services.NotAllowed, services.ChangeMoved):
         raise
     except services.ChangeRequestInvalid as invalid:
         return None, "; ".join(str(p) for p in invalid.problems[:5])

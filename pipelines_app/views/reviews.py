@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from pipelines_app import forms as f
 from pipelines_app import permissions, selectors, services
 from pipelines_app.models import Status
-from pipelines_app.views.changes import change_or_404
+from pipelines_app.views.changes import change_or_404, detail_context
 from pipelines_app.views.common import page, service_call
 
 REVIEW_ACTIONS = {
@@ -31,19 +31,27 @@ def change_review(request, number: int, decision: str):
         raise PermissionDenied("Four eyes: you cannot review your own change request.")
     permissions.require_role(request.user, change.application, "reviewer")
     form = f.ReviewActionForm(request.POST)
-    data = form.cleaned_data if form.is_valid() else {}
+    if not form.is_valid():
+        return HttpResponseBadRequest(
+            "The review form lacks the version you read (head_commit): reload the change."
+        )
+    data = form.cleaned_data
     call, verb = REVIEW_ACTIONS[decision]
     kwargs = {
         "change_request": change,
         "reviewer": request.user,
         "comment": data.get("comment", ""),
+        "head_commit": data["head_commit"],
     }
     if decision == "approve":
         kwargs["override_reason"] = data.get("override_reason", "")
     elif not kwargs["comment"].strip():
         messages.error(request, "Say what the author should change: a comment is required.")
         return redirect("pipelines:change_detail", number)
-    _, error = service_call(request, call, **kwargs)
+    try:
+        _, error = service_call(request, call, **kwargs)
+    except services.ChangeMoved as moved:
+        return _moved(request, change, form, moved)
     if error:
         messages.error(request, f"Not {verb}: {error}")
     else:
@@ -51,6 +59,20 @@ def change_review(request, number: int, decision: str):
         done = "merged into main" if change.status == Status.MERGED else verb
         messages.success(request, f"Change request #{change.number} {done}.")
     return redirect("pipelines:change_detail", number)
+
+
+def _moved(request, change, form, moved):
+    """The change page again, as it is now, saying the decision was not taken; the comment
+    the reviewer wrote is kept."""
+    change.refresh_from_db()
+    review_form = f.ReviewActionForm(
+        initial={
+            "comment": form.cleaned_data.get("comment", ""),
+            "override_reason": form.cleaned_data.get("override_reason", ""),
+        }
+    )
+    context = detail_context(request, change, moved_to=moved.head_commit, review_form=review_form)
+    return render(request, "pipelines_app/change_detail.html", context, status=409)
 
 
 # ---------------------------------------------------------------- review queue and audit

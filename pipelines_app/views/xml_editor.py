@@ -132,13 +132,18 @@ def wizard_xml(request, key: str):
             )
             if response is not None:
                 return response
+    too_large = form.is_bound and form.too_large
     context = {
         "key": key,
         "form": form,
         "submit": submit,
-        "checked": checked,
+        "checked": checked or too_large,
         "submitted": request.POST.get("action") == "submit",
-        "problems": [_located(p, path) for p in problems],
+        "problems": (
+            [{"text": e} for e in form.errors["xml"]]
+            if too_large
+            else [_located(p, path) for p in problems]
+        ),
         "editing": draft["locked"],
         "draft": draft,
         "editor_schema": editor_schema(),
@@ -148,4 +153,5 @@ def wizard_xml(request, key: str):
         "pipelines_app/wizard_xml.html",
         context,
         fragment="pipelines_app/partials/xml_problems.html",
+        status=413 if too_large else 200,
     )

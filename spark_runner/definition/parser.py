@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
 
 from lxml import etree
 
@@ -16,6 +17,10 @@ from .locate import Locator
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ELEMENTS = 5000  # a large real pipeline has a few hundred
 MAX_PROBLEMS = 100
+MAX_ATTRIBUTES = 64  # per element; the widest element of the language has about a dozen
+# Wall-clock seconds one document may take to check; past it the check stops with a problem,
+# so no document can hold a web worker for long (the XSD library's errors cost O(attributes)).
+TIME_BUDGET_SECONDS = 2.0
 _DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 _DOCTYPE = re.compile(r"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 
@@ -40,9 +45,15 @@ def parse(data: bytes, file: str) -> m.Definition:
     return definition
 
 
-def parse_with_problems(data: bytes, file: str) -> tuple[m.Definition | None, list[Problem]]:
-    """Like parse, but returns the problems (and the model when the XML could be built)."""
+def parse_with_problems(
+    data: bytes, file: str, *, budget: float = TIME_BUDGET_SECONDS
+) -> tuple[m.Definition | None, list[Problem]]:
+    """Like parse, but returns the problems (and the model when the XML could be built).
+
+    ``budget``: seconds the check may take; past it the answer is one problem saying so."""
     from .rules import local_problems
+
+    deadline = time.monotonic() + budget
 
     def problem(line: int, column: int, message: str) -> list[Problem]:
         return [Problem(file, line, column, message)]
@@ -108,6 +119,15 @@ def parse_with_problems(data: bytes, file: str) -> tuple[m.Definition | None, li
             "pipelines",
         )
     index = {el: i for i, el in enumerate(elements)}
+    for i, el in enumerate(elements):
+        if len(el.attrib) > MAX_ATTRIBUTES:
+            line, column = locator.element(i)
+            return None, problem(
+                line,
+                column,
+                f"<{el.tag}> has {len(el.attrib)} attributes; an element may have at most "
+                f"{MAX_ATTRIBUTES}",
+            )
 
     def place(el, attribute):
         i = index.get(el, 0)
@@ -117,13 +137,25 @@ def parse_with_problems(data: bytes, file: str) -> tuple[m.Definition | None, li
         line, column = locator.element(index.get(el, 0))
         return m.Location(file, line, column)
 
-    schema_errors = [
-        Problem(file, *e) for e in itertools.islice(xsdcheck.errors(root, place), MAX_PROBLEMS + 1)
-    ]
+    def out_of_time() -> list[Problem]:
+        return problem(
+            1,
+            1,
+            f"checking this definition took longer than {budget:g} seconds, the limit per "
+            "document; make it smaller or split it into several pipelines",
+        )
+
+    schema_errors = []
+    for error in itertools.islice(xsdcheck.errors(root, place), MAX_PROBLEMS + 1):
+        schema_errors.append(Problem(file, *error))
+        if time.monotonic() > deadline:
+            return None, out_of_time()
     if schema_errors:
         return None, unique_problems(schema_errors)
     builder = Builder(located)
     definition = builder.document(root)
+    if time.monotonic() > deadline:
+        return None, out_of_time()
     problems = [Problem(e.loc.file, e.loc.line, e.loc.column, e.message) for e in builder.problems]
     problems += local_problems(definition, file)
     return definition, unique_problems(problems)

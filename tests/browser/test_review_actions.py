@@ -49,3 +49,37 @@ def test_a_reviewer_comments_and_requests_changes(page, login, change):
     assert "Use mode merge with keys." in page.locator("#conversation").inner_text()
     page.goto("/reviews/")
     assert page.get_by_text("Nothing to review").is_visible()
+
+
+def test_an_approval_of_a_version_that_moved_is_refused_with_a_link_to_the_new_head(
+    page, login, change
+):
+    # given: bob opens the change; then alice updates it
+    login("bob", PASSWORD)
+    page.goto(f"/changes/{change.number}/")
+    read = change.head_commit
+    services.change_request_update(
+        change_request=change, author=change.author, xml=pipeline_xml(mode="overwrite")
+    )
+    change.refresh_from_db()
+    assert change.head_commit != read
+    # when: he approves what he read
+    page.fill("textarea[name=comment]", "Looks right.")
+    page.get_by_role("button", name="Approve").click()
+    # then: nothing decided, the page says so, his comment is kept, and links the new head
+    notice = page.locator("#moved")
+    notice.wait_for()
+    assert "this change moved since you opened it" in notice.inner_text()
+    assert change.head_commit[:8] in notice.inner_text()
+    assert page.locator("textarea[name=comment]").input_value() == "Looks right."
+    change.refresh_from_db()
+    assert change.status == "in_review" and not change.reviews.exists()
+    # when: he follows the link, reads the new version and approves it
+    page.locator("#moved-link").click()
+    page.wait_for_url(f"**/changes/{change.number}/#files")
+    assert page.locator("#moved").count() == 0
+    page.get_by_role("button", name="Approve").click()
+    # then
+    page.get_by_text("merged into main").wait_for()
+    change.refresh_from_db()
+    assert change.status == "merged"

@@ -169,3 +169,39 @@ def test_a_flood_of_errors_is_cut_short():
     problems = problems_of(pipeline_xml(steps='<sort source="raw" orderBy="a" bogus="1"/>' * 2000))
     assert len(problems) == 100
     assert problems[-1].message == "too many problems; fix these and try again"
+
+
+def wide(count: int) -> str:
+    return " ".join(f'a{i}="v"' for i in range(count))
+
+
+def test_an_element_with_5000_attributes_is_refused_by_count_at_the_element():
+    data = pipeline_xml(sources=f'<csv id="raw" path="x"\n {wide(5000)}/>')
+
+    (problem,) = problems_of(data)
+
+    assert problem.message == "<csv> has 5002 attributes; an element may have at most 64"
+    assert (problem.line, problem.column) == (2, 10)
+
+
+def test_64_attributes_pass_the_count_and_get_the_usual_errors():
+    data = pipeline_xml(sources=f'<csv id="raw" path="x" {wide(62)}/>')
+
+    problems = problems_of(data)
+
+    assert len(problems) == 62
+    assert all("unknown attribute" in p.message for p in problems)
+
+
+def test_a_document_past_its_time_budget_is_refused_with_one_problem():
+    from spark_runner.definition.parser import parse_with_problems
+
+    data = pipeline_xml(steps='<sort source="raw" orderBy="a" bogus="1"/>' * 20)
+
+    definition, problems = parse_with_problems(data, "slow.xml", budget=0)
+
+    assert definition is None
+    assert [p.message for p in problems] == [
+        "checking this definition took longer than 0 seconds, the limit per document; "
+        "make it smaller or split it into several pipelines"
+    ]

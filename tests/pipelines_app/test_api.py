@@ -64,7 +64,7 @@ ENDPOINTS = [
             "xml": NEW_XML,
             "title": "New",
         },
-        {"alice": 201, "bob": 403, "olga": 403, "mallory": 403, "admin": 201, "": 403},
+        {"alice": 201, "bob": 403, "olga": 403, "mallory": 404, "admin": 201, "": 403},
     ),
     (
         "get",
@@ -76,44 +76,44 @@ ENDPOINTS = [
     (
         "post",
         "/change-requests/{n}/approve/",
-        {"comment": "ok"},
-        {"alice": 403, "bob": 200, "olga": 403, "mallory": 403, "admin": 200, "": 403},
+        {"comment": "ok", "head_commit": "{head}"},
+        {"alice": 403, "bob": 200, "olga": 403, "mallory": 404, "admin": 200, "": 403},
     ),
     (
         "post",
         "/change-requests/{n}/request-changes/",
-        {"comment": "fix"},
-        {"alice": 403, "bob": 200, "olga": 403, "mallory": 403, "admin": 200, "": 403},
+        {"comment": "fix", "head_commit": "{head}"},
+        {"alice": 403, "bob": 200, "olga": 403, "mallory": 404, "admin": 200, "": 403},
     ),
     (
         "post",
         "/change-requests/{n}/reject/",
-        {"comment": "no"},
-        {"alice": 403, "bob": 200, "olga": 403, "mallory": 403, "admin": 200, "": 403},
+        {"comment": "no", "head_commit": "{head}"},
+        {"alice": 403, "bob": 200, "olga": 403, "mallory": 404, "admin": 200, "": 403},
     ),
     (
         "post",
         "/change-requests/{n}/withdraw/",
         None,
-        {"alice": 200, "bob": 403, "olga": 403, "mallory": 403, "admin": 200, "": 403},
+        {"alice": 200, "bob": 403, "olga": 403, "mallory": 404, "admin": 200, "": 403},
     ),
     (
         "patch",
         "/change-requests/{n}/",
         {"title": "Better title"},
-        {"alice": 200, "bob": 403, "olga": 403, "mallory": 403, "admin": 403, "": 403},
+        {"alice": 200, "bob": 403, "olga": 403, "mallory": 404, "admin": 403, "": 403},
     ),
     (
         "post",
         "/change-requests/{n}/comments/",
         {"comment": "hello"},
-        {"alice": 201, "bob": 201, "olga": 201, "mallory": 403, "admin": 201, "": 403},
+        {"alice": 201, "bob": 201, "olga": 201, "mallory": 404, "admin": 201, "": 403},
     ),
     (
         "post",
         "/pipelines/sales/staging/customer_load/restore/",
         {"commit": "{merge}"},
-        {"alice": 409, "bob": 403, "olga": 403, "mallory": 403, "admin": 409, "": 403},
+        {"alice": 409, "bob": 403, "olga": 403, "mallory": 404, "admin": 409, "": 403},
     ),
     (
         "get",
@@ -143,7 +143,10 @@ def test_every_role_on_every_endpoint(
     client = api(cast.by_name(persona))
     url = API + url.format(n=open_cr.number)
     if body:
-        body = {k: v.format(merge=published.merge_commit) for k, v in body.items()}
+        body = {
+            k: v.format(merge=published.merge_commit, head=open_cr.head_commit)
+            for k, v in body.items()
+        }
 
     # when
     response = getattr(client, method)(url, body, format="json")
@@ -200,7 +203,9 @@ def test_an_author_proposes_and_a_reviewer_approves_through_the_api(repo, alice,
     assert "approve" in detail["actions"]
 
     approved = api(bob).post(
-        f"{API}/change-requests/{body['id']}/approve/", {"comment": "ok"}, format="json"
+        f"{API}/change-requests/{body['id']}/approve/",
+        {"comment": "ok", "head_commit": detail["head_commit"]},
+        format="json",
     )
     assert approved.json()["status"] == "merged"
     on_main = api(alice).get(f"{API}/pipelines/sales/staging/customer_load/").json()
@@ -328,13 +333,12 @@ def test_governance_findings_block_approval_with_409_until_overridden(repo, alic
     )
     url = f"{API}/change-requests/{cr.number}/approve/"
 
-    blocked = api(bob).post(url, {"comment": "ok"}, format="json")
+    read = {"comment": "ok", "head_commit": cr.head_commit}
+    blocked = api(bob).post(url, read, format="json")
     assert blocked.status_code == 409
     assert blocked.json()["governance"][0]["code"] == "pii_unmasked"
 
-    overridden = api(bob).post(
-        url, {"comment": "ok", "override_reason": "agreed with DPO"}, format="json"
-    )
+    overridden = api(bob).post(url, read | {"override_reason": "agreed with DPO"}, format="json")
     assert overridden.json()["status"] == "merged"
 
 
@@ -362,3 +366,67 @@ def test_the_audit_log_exports_json_lines(published, admin, api):
     paged = api(admin).get(f"{API}/audit/?since=2999-01-01").json()
     assert paged["results"] == []
     assert api(admin).get(f"{API}/audit/?since=yesterday").status_code == 400
+
+
+DECISIONS = ["approve", "request-changes", "reject"]
+
+
+@pytest.mark.parametrize("decision", DECISIONS)
+def test_a_decision_on_a_version_that_moved_is_409_with_the_new_head_and_changes_nothing(
+    open_cr, alice, bob, api, decision
+):
+    # given: bob reads the change, then alice updates it
+    read = api(bob).get(f"{API}/change-requests/{open_cr.number}/").json()["head_commit"]
+    services.change_request_update(
+        change_request=open_cr, author=alice, xml=pipeline_xml("other_load", mode="overwrite")
+    )
+    open_cr.refresh_from_db()
+
+    # when
+    response = api(bob).post(
+        f"{API}/change-requests/{open_cr.number}/{decision}/",
+        {"comment": "as read", "head_commit": read},
+        format="json",
+    )
+
+    # then
+    assert response.status_code == 409
+    body = response.json()
+    assert (body["error"], body["head_commit"]) == ("moved", open_cr.head_commit)
+    assert "moved since you opened it" in body["detail"]
+    open_cr.refresh_from_db()
+    assert open_cr.status == "in_review"
+    assert not open_cr.reviews.exists()
+
+
+@pytest.mark.parametrize("decision", DECISIONS)
+def test_a_decision_without_the_head_it_read_is_400(open_cr, bob, api, decision):
+    response = api(bob).post(
+        f"{API}/change-requests/{open_cr.number}/{decision}/", {"comment": "ok"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "head_commit" in response.json()["fields"]
+    open_cr.refresh_from_db()
+    assert open_cr.status == "in_review" and not open_cr.reviews.exists()
+
+
+def test_the_schema_documents_head_commit_and_the_409(cast, api):
+    schema = api(cast.alice).get("/api/schema/?format=json").json()
+
+    approve = schema["paths"]["/api/v1/change-requests/{number}/approve/"]["post"]
+    assert "409" in approve["responses"]
+    assert "head_commit" in schema["components"]["schemas"]["Approve"]["required"]
+
+
+def test_restore_of_a_commit_main_never_had_for_that_definition_is_a_clear_400(open_cr, alice, api):
+    url = f"{API}/pipelines/sales/staging/customer_load/restore/"
+
+    response = api(alice).post(url, {"commit": open_cr.head_commit}, format="json")
+
+    assert response.status_code == 400
+    assert (
+        "is not a version of applications/sales/staging/pipelines/customer_load.xml on main"
+        in (response.json()["detail"])
+    )
+    assert not ChangeRequest.objects.filter(title__startswith="Restore").exists()

@@ -65,11 +65,12 @@ def test_an_outsider_does_not_see_the_change_at_all(client, cast, change):
 
 def test_approval_blocked_by_findings_asks_for_a_reason_then_merges(client, cast, change):
     client.force_login(cast.bob)
-    response = client.post(f"/changes/{change.number}/review/approve/", follow=True)
+    read = {"head_commit": change.head_commit}
+    response = client.post(f"/changes/{change.number}/review/approve/", read, follow=True)
     assert "Not approved" in response.content.decode()
     response = client.post(
         f"/changes/{change.number}/review/approve/",
-        {"comment": "fine", "override_reason": "CRM needs the email"},
+        {"comment": "fine", "override_reason": "CRM needs the email"} | read,
         follow=True,
     )
     assert "merged into main" in response.content.decode()
@@ -78,9 +79,11 @@ def test_approval_blocked_by_findings_asks_for_a_reason_then_merges(client, cast
 
 def test_request_changes_needs_a_comment(client, cast, change):
     client.force_login(cast.bob)
-    response = client.post(f"/changes/{change.number}/review/request-changes/", follow=True)
+    read = {"head_commit": change.head_commit}
+    url = f"/changes/{change.number}/review/request-changes/"
+    response = client.post(url, read, follow=True)
     assert "a comment is required" in response.content.decode()
-    client.post(f"/changes/{change.number}/review/request-changes/", {"comment": "mask email"})
+    client.post(url, {"comment": "mask email"} | read)
     assert ChangeRequest.objects.get().status == "changes_requested"
 
 
@@ -156,7 +159,7 @@ def test_a_conflicting_change_offers_its_author_a_rebase(client, cast, repo):
     )
     services.change_request_approve(change_request=first, reviewer=cast.bob)
     client.force_login(cast.carol)
-    client.post(f"/changes/{second.number}/review/approve/")
+    client.post(f"/changes/{second.number}/review/approve/", {"head_commit": second.head_commit})
     second.refresh_from_db()
     assert second.status == "needs_rebase"
     # when
@@ -189,3 +192,40 @@ def test_an_update_through_the_wizard_adds_a_commit_to_the_same_change(client, c
     assert response.status_code == 302 and response["Location"] == f"/changes/{change.number}/"
     change.refresh_from_db()
     assert change.head_commit != old_head and ChangeRequest.objects.count() == 1
+
+
+def test_a_review_without_the_version_read_is_400_and_decides_nothing(client, cast, change):
+    client.force_login(cast.bob)
+
+    response = client.post(f"/changes/{change.number}/review/reject/", {"comment": "no"})
+
+    assert response.status_code == 400
+    assert ChangeRequest.objects.get().status == "in_review"
+
+
+def test_a_review_of_a_version_that_moved_says_so_and_links_the_new_head(client, cast, change):
+    # given: bob has the page open; alice updates the change
+    client.force_login(cast.bob)
+    assert change.head_commit in client.get(f"/changes/{change.number}/").content.decode()
+    read = change.head_commit
+    services.change_request_update(
+        change_request=change,
+        author=cast.alice,
+        xml=pipeline_xml("customer_export", layer="service", mask=True),
+    )
+    change.refresh_from_db()
+
+    # when
+    response = client.post(
+        f"/changes/{change.number}/review/request-changes/",
+        {"comment": "rename it", "head_commit": read},
+    )
+
+    # then
+    body = response.content.decode()
+    assert response.status_code == 409
+    assert "this change moved since you opened it" in body
+    assert f'href="/changes/{change.number}/#files"' in body and change.head_commit[:8] in body
+    assert f'name="head_commit" value="{change.head_commit}"' in body
+    assert "rename it" in body
+    assert ChangeRequest.objects.get().status == "in_review"

@@ -82,9 +82,11 @@ def test_it_refuses_traversal_in_ids(repo, alice):
 
 
 def test_it_refuses_proposals_from_non_authors(repo, bob, olga, mallory):
-    for user in (bob, olga, mallory):
+    for user in (bob, olga):
         with pytest.raises(NotAllowed):
             propose(user)
+    with pytest.raises(NotFound, match="there is no application 'sales'"):
+        propose(mallory)  # an outsider does not learn that sales exists
 
 
 def test_it_merges_on_approval_and_names_the_approver(
@@ -122,9 +124,10 @@ def test_it_rejects_self_approval(repo, cast):
 
 def test_it_rejects_approval_from_a_reviewer_of_another_application(repo, alice, mallory, olga):
     cr = propose(alice)
-    for user in (mallory, olga):
-        with pytest.raises(NotAllowed):
-            services.change_request_approve(change_request=cr, reviewer=user)
+    with pytest.raises(NotAllowed):
+        services.change_request_approve(change_request=cr, reviewer=olga)
+    with pytest.raises(NotFound):
+        services.change_request_approve(change_request=cr, reviewer=mallory)
 
 
 def test_it_waits_for_the_required_number_of_approvals(repo, cast, alice, bob, carol):
@@ -365,7 +368,7 @@ def test_comments_come_from_members_only(repo, alice, bob, olga, mallory):
     cr = propose(alice)
     for user in (alice, bob, olga):
         services.change_request_comment(change_request=cr, author=user, body="hello")
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotFound):
         services.change_request_comment(change_request=cr, author=mallory, body="hi")
     assert cr.comments.count() == 3
 
@@ -546,3 +549,44 @@ def test_a_schema_update_must_still_be_a_schema(repo, alice):
 
     with pytest.raises(ChangeRequestInvalid, match=r"region\.avsc"):
         services.change_request_update(change_request=cr, author=alice, xml=b"{not json")
+
+
+def test_restore_refuses_a_commit_of_an_unmerged_branch(repo, alice, bob):
+    merged(alice, bob)
+    unapproved = propose(
+        alice,
+        xml=pipeline_xml(mode="overwrite"),
+        action="edit",
+        definition_id="customer_load",
+        title="Not yet approved",
+    )
+
+    with pytest.raises(BadInput) as refused:
+        services.definition_restore(
+            author=alice,
+            application="sales",
+            layer="staging",
+            kind="pipeline",
+            id="customer_load",
+            commit=unapproved.head_commit,
+        )
+
+    assert "is not a version of applications/sales/staging/pipelines/customer_load.xml on main" in (
+        str(refused.value)
+    )
+    assert ChangeRequest.objects.filter(title__startswith="Restore").count() == 0
+
+
+def test_restore_refuses_a_commit_on_main_that_did_not_touch_the_definition(repo, alice, bob):
+    merged(alice, bob)
+    other = seed_main(repo, {"applications/sales/staging/pipelines/x.xml": pipeline_xml("x")})
+
+    with pytest.raises(BadInput):
+        services.definition_restore(
+            author=alice,
+            application="sales",
+            layer="staging",
+            kind="pipeline",
+            id="customer_load",
+            commit=other,
+        )

@@ -21,7 +21,9 @@ def test_metrics_count_runs_failures_durations_breaches_and_the_queue(
     run_queue.drain()
     run_trigger(application=APP, pipeline_id="good", params={})  # stays queued
 
-    text = metrics_view(RequestFactory().get("/metrics")).content.decode()
+    settings.HUB_METRICS_TOKEN = "scrape-me"
+    scrape = RequestFactory().get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-me")
+    text = metrics_view(scrape).content.decode()
 
     assert (
         'pipeline_runs_total{application="retail",pipeline="good",status="succeeded"} 2.0' in text
@@ -35,3 +37,35 @@ def test_metrics_count_runs_failures_durations_breaches_and_the_queue(
     )
     assert 'pipeline_queue_depth{application="retail"} 1.0' in text
     assert "pipeline_sla_breaches_total" in text
+
+
+@pytest.mark.parametrize(
+    ("who", "header", "expected"),
+    [
+        ("anonymous", "", 401),
+        ("anonymous", "Bearer wrong", 401),
+        ("anonymous", "Token scrape-me", 401),
+        ("anonymous", "Bearer scrape-me", 200),
+        ("member", "", 404),
+        ("staff", "", 200),
+    ],
+)
+def test_metrics_answer_only_the_scraper_token_or_a_staff_session(
+    settings, client, who, header, expected
+):
+    from pipelines_app.testing import make_user
+
+    settings.HUB_METRICS_TOKEN = "scrape-me"
+    if who != "anonymous":
+        client.force_login(make_user(who, staff=who == "staff"))
+
+    response = client.get("/metrics", HTTP_AUTHORIZATION=header)
+
+    assert response.status_code == expected
+    assert (b"pipeline_runs_total" in response.content) == (expected == 200)
+
+
+def test_without_a_configured_token_no_bearer_opens_metrics(settings, client):
+    settings.HUB_METRICS_TOKEN = ""
+
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 401

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 class Hook:
     """A local endpoint: answers with ``codes`` in turn (then 200); ``hang`` seconds first."""
 
-    def __init__(self, codes=(), hang=0.0):
+    def __init__(self, codes=(), hang=0.0, location=None):
         self.codes, self.hang, self.requests = list(codes), hang, []
         hook = self
 
@@ -32,6 +32,8 @@ class Hook:
                 if hook.hang:
                     time.sleep(hook.hang)
                 self.send_response(hook.codes.pop(0) if hook.codes else 200)
+                if location:
+                    self.send_header("Location", location)
                 self.end_headers()
 
             def log_message(self, *args):
@@ -50,6 +52,8 @@ def hook_settings(settings):
     settings.HUB_WEBHOOK_ATTEMPTS = 3
     settings.HUB_WEBHOOK_BACKOFF_SECONDS = 0
     settings.HUB_WEBHOOK_TIMEOUT_SECONDS = 0.5
+    # The local test endpoints listen on loopback, which is refused unless listed.
+    settings.HUB_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     return settings
 
 

@@ -16,7 +16,7 @@ from pipelines_app.api.views.actions import (
     WithdrawView,
 )
 from pipelines_app.api.views.audit_log import AuditView, JsonLinesRenderer
-from pipelines_app.api.views.auth import ApplicationListView, TokenView
+from pipelines_app.api.views.auth import ApplicationListView
 from pipelines_app.api.views.base import HubAPIView
 from pipelines_app.api.views.change_requests import (
     ChangeRequestDetailView,
@@ -49,7 +49,6 @@ __all__ = [
     "RequestChangesView",
     "ReviewQueueView",
     "SubmitView",
-    "TokenView",
     "ValidateView",
     "WithdrawView",
     "status",

@@ -3,7 +3,7 @@ withdraw, submit, rebase, comment."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
@@ -36,7 +36,10 @@ class _ChangeRequestAction(HubAPIView):
 class ApproveView(_ChangeRequestAction):
     body = s.ApproveSerializer
 
-    @extend_schema(request=s.ApproveSerializer, responses=s.ChangeRequestOutSerializer)
+    @extend_schema(
+        request=s.ApproveSerializer,
+        responses={200: s.ChangeRequestOutSerializer, 409: s.MovedSerializer},
+    )
     def post(self, request, number):
         return super().post(request, number)
 
@@ -46,14 +49,18 @@ class ApproveView(_ChangeRequestAction):
             reviewer=request.user,
             comment=data["comment"],
             override_reason=data.get("override_reason"),
+            head_commit=data["head_commit"],
             request=request,
         )
 
 
 class RequestChangesView(_ChangeRequestAction):
-    body = s.CommentSerializer
+    body = s.ReviewDecisionSerializer
 
-    @extend_schema(request=s.CommentSerializer, responses=s.ChangeRequestOutSerializer)
+    @extend_schema(
+        request=s.ReviewDecisionSerializer,
+        responses={200: s.ChangeRequestOutSerializer, 409: s.MovedSerializer},
+    )
     def post(self, request, number):
         return super().post(request, number)
 
@@ -62,6 +69,7 @@ class RequestChangesView(_ChangeRequestAction):
             change_request=change_request,
             reviewer=request.user,
             comment=data["comment"],
+            head_commit=data["head_commit"],
             request=request,
         )
 
@@ -72,6 +80,7 @@ class RejectView(RequestChangesView):
             change_request=change_request,
             reviewer=request.user,
             comment=data["comment"],
+            head_commit=data["head_commit"],
             request=request,
         )
 
@@ -111,7 +120,7 @@ class CommentView(_ChangeRequestAction):
     def post(self, request, number):
         change_request = change_request_for_action(number)
         if not has_role(request.user, change_request.application):
-            raise PermissionDenied("You have no role in this application.")
+            raise Http404("No such change request")
         data, error = body_or_error(self.body, request)
         if error:
             return error

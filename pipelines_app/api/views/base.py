@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from config_repo.errors import BranchMissing, ConfigRepoError, InvalidPath, LockTimeout, StaleHead
 from pipelines_app.api.presenters import problem_data
 from pipelines_app.errors import ServiceError
+from pipelines_app.forms.pages import definition_too_large
 from pipelines_app.models import Application, ChangeRequest
 
 log = logging.getLogger("pipelines_app.api.views")
@@ -28,6 +29,8 @@ class HubAPIView(APIView):
                 body["errors"] = [problem_data(p) for p in exc.problems]
             if hasattr(exc, "findings"):
                 body["governance"] = [f.as_dict() for f in exc.findings]
+            if hasattr(exc, "head_commit"):
+                body["head_commit"] = exc.head_commit
             return Response(body, status=exc.status)
         if isinstance(exc, InvalidPath):
             return Response({"error": "invalid", "detail": str(exc)}, status=400)
@@ -54,6 +57,9 @@ class HubAPIView(APIView):
 
 
 def body_or_error(serializer_class, request):
+    xml = request.data.get("xml") if hasattr(request.data, "get") else None
+    if isinstance(xml, str) and (too_large := definition_too_large(xml)) is not None:
+        return None, Response({"error": "too_large", "detail": too_large}, status=413)
     serializer = serializer_class(data=request.data)
     if not serializer.is_valid():
         return None, Response(
@@ -68,7 +74,8 @@ def body_or_error(serializer_class, request):
 
 
 def change_request_for_action(number) -> ChangeRequest:
-    """Actions answer 403 (not 404) to members of other applications, so look up unfiltered."""
+    """Unfiltered: the action then checks the role (404 to non-members, 403 to members
+    without the role)."""
     try:
         return ChangeRequest.objects.select_related("application", "author").get(number=int(number))
     except (ValueError, TypeError, ChangeRequest.DoesNotExist):
