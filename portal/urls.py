@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts_app.forms import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 from portal import views
+from portal.accounts.forms import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 
 admin.site.login_form = ThrottledAdminAuthenticationForm
 
@@ -21,11 +21,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its script as a file, so the page works under the CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/v1/", include("accounts_app.api_urls")),
+    path("api/v1/", include("portal.accounts.api_urls")),
     path("api/v1/", include("pipelines_app.api.urls")),
     path("api/v1/", include("runs_app.api.urls")),
     path("", include("runs_app.metrics_urls")),
-    path("", include("accounts_app.urls")),
+    path("", include("portal.accounts.urls")),
     path("", include("pipelines_app.urls")),
     path("", include("runs_app.urls")),
 ]

@@ -9,10 +9,10 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
-from accounts_app.tokens import token_issue
 from pipelines_app import services
 from pipelines_app.services import config_repository
 from pipelines_app.testing import CUSTOMER_SCHEMA, make_personas, pipeline_xml
+from portal.accounts.tokens import token_issue
 from runs_app.models import Alert, PipelineRun
 
 SECRET_TITLE = "Sales secret change 7f3a"
@@ -84,6 +84,7 @@ def sales(db, settings):
         "action": "withdraw",
         "key": "no-such-draft",
         "step": "basics",
+        "name": "README.md",
     }
     body = {
         "application": "sales",

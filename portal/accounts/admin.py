@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
-from accounts_app import tokens
-from accounts_app.models import ApiToken, SignInFailure
+from portal.accounts import tokens
+from portal.accounts.models import ApiToken, SignInFailure
 
 
 @admin.register(ApiToken)

@@ -9,9 +9,9 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from accounts_app import signin, tokens
 from pipelines_app import audit
 from pipelines_app.api.views.base import HubAPIView, body_or_error
+from portal.accounts import signin, tokens
 
 
 class TokenRequestSerializer(serializers.Serializer):

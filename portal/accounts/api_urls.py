@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from accounts_app import api
+from portal.accounts import api
 
 urlpatterns = [
     path("auth/token/", api.TokenView.as_view(), name="api-token"),

@@ -2,5 +2,6 @@ from django.apps import AppConfig
 
 
 class AccountsAppConfig(AppConfig):
-    name = "accounts_app"
+    name = "portal.accounts"
+    label = "accounts"
     verbose_name = "Sign-in and API tokens"

@@ -6,8 +6,8 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 
-from accounts_app import signin
 from pipelines_app import audit
+from portal.accounts import signin
 
 
 class ThrottledSignIn:

@@ -9,7 +9,7 @@ from ipaddress import ip_address
 from django.conf import settings
 from django.utils import timezone
 
-from accounts_app.models import SignInFailure
+from portal.accounts.models import SignInFailure
 
 
 def client_address(request) -> str | None:

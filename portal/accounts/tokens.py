@@ -10,8 +10,8 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from accounts_app.models import ApiToken
 from pipelines_app import audit
+from portal.accounts.models import ApiToken
 
 TOKEN_PREFIX = "dh_"  # noqa: S105 - marks a portal token, not a secret
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts_app import views
+from portal.accounts import views
 
 app_name = "accounts"
 

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts_app import tokens
+from portal.accounts import tokens
 
 
 @login_required
@@ -20,7 +20,7 @@ def token_list(request):
         "issued": request.session.pop("issued_token", None),
         "token_days": settings.HUB_API_TOKEN_DAYS,
     }
-    return render(request, "accounts_app/tokens.html", context)
+    return render(request, "accounts/tokens.html", context)
 
 
 @login_required

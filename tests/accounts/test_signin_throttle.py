@@ -3,8 +3,8 @@ a clear message, audited; a success forgets the user name's failures."""
 
 import pytest
 
-from accounts_app.models import SignInFailure
 from pipelines_app.models import AuditEvent
+from portal.accounts.models import SignInFailure
 
 API = "/api/v1"
 
@@ -93,7 +93,7 @@ def test_failures_older_than_the_lockout_no_longer_count(cast, api):
 def test_the_address_behind_a_trusted_proxy_is_the_last_forwarded_one(settings):
     from django.test import RequestFactory
 
-    from accounts_app.signin import client_address
+    from portal.accounts.signin import client_address
 
     request = RequestFactory().get(
         "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7"

@@ -7,9 +7,9 @@ from django.apps import apps
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from accounts_app.models import ApiToken
-from accounts_app.tokens import digest_of
 from pipelines_app.models import AuditEvent
+from portal.accounts.models import ApiToken
+from portal.accounts.tokens import digest_of
 
 API = "/api/v1"
 
@@ -132,7 +132,7 @@ def test_the_migration_hashes_existing_clear_text_tokens_and_keeps_them_working(
     # given: a token of the DRF authtoken table, kept in clear
     old = Token.objects.create(user=cast.bob)
     migration = importlib.import_module(
-        "accounts_app.migrations.0001_api_tokens_and_sign_in_failures"
+        "portal.accounts.migrations.0001_api_tokens_and_sign_in_failures"
     )
 
     # when

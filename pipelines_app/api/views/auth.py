@@ -1,4 +1,4 @@
-"""The caller's applications (tokens: accounts_app.api)."""
+"""The caller's applications (tokens: portal.accounts.api)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ def hash_existing_tokens(apps, schema_editor):
     """DRF authtoken kept tokens in clear: keep each working as a hashed token (expiring like a
     new one), then delete the clear text."""
     Token = apps.get_model("authtoken", "Token")
-    ApiToken = apps.get_model("accounts_app", "ApiToken")
+    ApiToken = apps.get_model("accounts", "ApiToken")
     expires = timezone.now() + timedelta(days=getattr(settings, "HUB_API_TOKEN_DAYS", 90))
     for old in Token.objects.all():
         ApiToken.objects.get_or_create(
@@ -94,10 +94,10 @@ class Migration(migrations.Migration):
             options={
                 "indexes": [
                     models.Index(
-                        fields=["username", "created_at"], name="accounts_ap_usernam_5ba7ab_idx"
+                        fields=["username", "created_at"], name="accounts_si_usernam_46cc9a_idx"
                     ),
                     models.Index(
-                        fields=["address", "created_at"], name="accounts_ap_address_3ed4f8_idx"
+                        fields=["address", "created_at"], name="accounts_si_address_cad1f5_idx"
                     ),
                 ],
             },
