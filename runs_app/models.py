@@ -219,6 +219,7 @@ class NotificationDelivery(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        verbose_name_plural = "notification deliveries"
 
     def __str__(self) -> str:
         return f"{self.channel} {self.event} #{self.attempt} {self.status}"
