@@ -40,9 +40,12 @@ class JobRunAdmin(RecordedByTheSystem):
 class AlertAdmin(RecordedByTheSystem):
     list_display = ("created_at", "kind", "application", "message", "acknowledged")
     list_filter = ("kind", "acknowledged", "application")
+    # a search box, not a drop-down of every run there is
+    raw_id_fields = ("run", "job_run", "acknowledged_by")
 
 
 @admin.register(NotificationDelivery)
 class NotificationDeliveryAdmin(RecordedByTheSystem):
     list_display = ("at", "channel", "event", "target", "attempt", "status", "response_code")
     list_filter = ("channel", "status", "event")
+    raw_id_fields = ("run", "job_run")

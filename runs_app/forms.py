@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django import forms
 
 from config_repo import ConfigRepoError
-from runs_app import definitions, services
+from runs_app import definitions, operations, services
 from runs_app.definitions import DefinitionNotFound
 
 __all__ = ["DefinitionNotFound", "RunNowForm", "params_from_post"]
@@ -112,7 +112,7 @@ class RunNowForm(forms.Form):
     def parameter_fields(self):
         return [self[name] for name in self.declared]
 
-    def submit(self, user):
+    def submit(self, user, client=operations.NO_CLIENT):
         """Queues the run; None (with the reason on the form) when it can't."""
         if self.choice is None:
             chosen = self.data.get("definition", "").partition(":")[2]
@@ -127,11 +127,11 @@ class RunNowForm(forms.Form):
         name = {"pipeline_id": self.choice.id} if self.choice.kind == "pipeline" else {}
         name = name or {"job_id": self.choice.id}
         try:
-            return services.run_trigger(
+            return operations.trigger(
+                actor=user,
                 application=self.chosen_application,
                 params=params,
-                trigger="manual",
-                user=user,
+                client=client,
                 **name,
             )
         except (services.RunRefused, DefinitionNotFound, ConfigRepoError) as refused:

@@ -83,6 +83,11 @@ class XmlForm(forms.Form):
             self.fields["application"].disabled = True
             self.fields["layer"].disabled = True
 
+    def clean_xml(self) -> str:
+        # Browsers send a textarea's lines with CRLF; the repository keeps LF, so an edit
+        # changes only the lines that changed.
+        return self.cleaned_data["xml"].replace("\r\n", "\n").replace("\r", "\n")
+
 
 class ReviewActionForm(forms.Form):
     comment = forms.CharField(

@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('runs_app', '0002_pipelinerun_enqueued_at'),
+        ("runs_app", "0002_pipelinerun_enqueued_at"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='notificationdelivery',
-            options={'ordering': ['-at', '-id'], 'verbose_name_plural': 'notification deliveries'},
+            name="notificationdelivery",
+            options={"ordering": ["-at", "-id"], "verbose_name_plural": "notification deliveries"},
         ),
     ]

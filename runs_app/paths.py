@@ -1,0 +1,22 @@
+"""Paths on run pages, relative to the application's data folder: an operator reads
+``staging/out/customers``, not the mount point of the data lake on the worker."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def application_root(application: str) -> str:
+    """``$HUB_DATA_ROOT/applications/<application>/``, as the engine joins it."""
+    return f"{str(settings.HUB_DATA_ROOT).rstrip('/')}/applications/{application}/"
+
+
+def relative_to_application(text: str, application: str) -> str:
+    """``text`` with the application's data folder taken off every path in it (also in the
+    ``file:`` URI form Spark reports); other paths are left as they are."""
+    if not text:
+        return text
+    root = application_root(application)
+    for prefix in (f"file://{root}", f"file:{root}", root):
+        text = text.replace(prefix, "")
+    return text.replace(root.rstrip("/"), ".")
