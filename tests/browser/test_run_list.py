@@ -1,12 +1,13 @@
 """The run list in a real browser, on whichever database DATABASE_URL names: ``make test`` runs
 this file on PostgreSQL and again on SQLite (the embedded default), where the list once answered
-500. Screenshots of the list and of the phone-width navigation land in ``$HUB_VAR_DIR/screens``."""
+500. ``HUB_SHOTS=/tmp/shots`` saves screenshots of the list, the phone-width navigation and a
+long diff line (one set per database)."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -19,12 +20,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ROWS = "table.runs tbody tr"
 
 
-def screenshot(page, name: str) -> Path:
-    folder = Path(settings.VAR_DIR) / "screens"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}-{connection.vendor}.png"
-    page.screenshot(path=str(path))  # what the window shows
-    return path
+def screenshot(page, name: str) -> None:
+    shots = os.environ.get("HUB_SHOTS")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(shots) / f"{name}-{connection.vendor}.png"))
 
 
 @pytest.fixture
