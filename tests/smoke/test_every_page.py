@@ -111,7 +111,6 @@ QUERY_BUDGET_PENDING = {
     "pipelines:review_queue",
     "api-review-queue",
     "runs:dashboard",
-    "api-change-requests",
 }
 
 
