@@ -60,6 +60,12 @@ class RunNowForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Blank: today (or the schedule slot's date).",
     )
+    through = forms.DateField(
+        label="Backfill through",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Blank: one run. A date: one run per day from the run date to this one.",
+    )
 
     @classmethod
     def build(cls, data, applications: list[str]) -> RunNowForm:
@@ -113,7 +119,8 @@ class RunNowForm(forms.Form):
         return [self[name] for name in self.declared]
 
     def submit(self, user, client=operations.NO_CLIENT):
-        """Queues the run; None (with the reason on the form) when it can't."""
+        """Queues the run (a backfill: the list of runs); None, with the reason on the form,
+        when it can't."""
         if self.choice is None:
             chosen = self.data.get("definition", "").partition(":")[2]
             self.errors.pop("definition", None)
@@ -126,7 +133,21 @@ class RunNowForm(forms.Form):
         params = params_from_post(self.data)
         name = {"pipeline_id": self.choice.id} if self.choice.kind == "pipeline" else {}
         name = name or {"job_id": self.choice.id}
+        first, last = self.cleaned_data.get("runDate"), self.cleaned_data.get("through")
+        if last and not first:
+            self.add_error("runDate", "A backfill starts at a run date: give the first one.")
+            return None
         try:
+            if last:
+                return operations.backfill(
+                    actor=user,
+                    application=self.chosen_application,
+                    first=first,
+                    last=last,
+                    params=params,
+                    client=client,
+                    **name,
+                )
             return operations.trigger(
                 actor=user,
                 application=self.chosen_application,

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-TRIGGERS = [(t, t) for t in ("schedule", "manual", "api", "retry", "rerun")]
+TRIGGERS = [(t, t) for t in ("schedule", "manual", "api", "retry", "rerun", "backfill")]
 STATUSES = [(s, s) for s in ("queued", "running", "succeeded", "failed", "skipped", "cancelled")]
 ACTIVE = ("queued", "running")
 FINAL = ("succeeded", "failed", "skipped", "cancelled")

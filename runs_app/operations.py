@@ -1,13 +1,15 @@
-"""Operator actions on runs: trigger, cancel, rerun, acknowledge. The run pages and the REST API
-call these, so each action is done one way and leaves exactly one audit line: who, from where
-(IP and user agent), which run, and what was asked for. A refused action changes nothing and
-writes nothing; the caller shows why.
+"""Operator actions on runs: trigger, backfill, cancel, rerun, acknowledge. The run pages and
+the REST API call these, so each action is done one way and leaves exactly one audit line: who,
+from where (IP and user agent), which run, and what was asked for. A refused action changes
+nothing and writes nothing; the caller shows why.
 
 Services take ``actor=`` and plain values: ``client`` is the (IP, user agent) pair the view
 read from its request (``pipelines_app.audit.client_of``), ``via`` is "page" or "api".
 """
 
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 from django.db import transaction
 
@@ -17,6 +19,8 @@ from runs_app.models import Alert, JobRun, PipelineRun
 
 Client = tuple[str | None, str]
 NO_CLIENT: Client = (None, "")
+# A backfill queues one run per day; more than a quarter at once is a mistake more often than not.
+BACKFILL_MAX_DAYS = 92
 
 
 def _target(run) -> str:
@@ -51,6 +55,53 @@ def trigger(
         details = {"run_id": str(run.id), "application": application, run.kind: run.name}
         _record(actor, "run.trigger", _target(run), details | {"params": run.params}, client, via)
     return run
+
+
+def backfill(
+    *,
+    actor,
+    application: str,
+    first: date,
+    last: date,
+    pipeline_id: str | None = None,
+    job_id: str | None = None,
+    params: dict | None = None,
+    client: Client = NO_CLIENT,
+    via: str = "page",
+) -> list:
+    """Queues one run per ``runDate`` from ``first`` to ``last``, oldest first, all or none.
+    One audit line names every run queued."""
+    days = (last - first).days + 1
+    if days < 1:
+        raise services.RunRefused(f"the last run date {last} is before the first, {first}")
+    if days > BACKFILL_MAX_DAYS:
+        raise services.RunRefused(
+            f"{days} days is more than {BACKFILL_MAX_DAYS} at once; split the backfill"
+        )
+    given = {k: v for k, v in (params or {}).items() if k != "runDate"}
+    with transaction.atomic():
+        runs = [
+            services.run_trigger(
+                application=application,
+                pipeline_id=pipeline_id,
+                job_id=job_id,
+                params={**given, "runDate": (first + timedelta(days=i)).isoformat()},
+                trigger="backfill",
+                user=actor,
+            )
+            for i in range(days)
+        ]
+        kind, name = runs[0].kind, runs[0].name
+        details = {
+            "run_ids": [str(r.id) for r in runs],
+            "application": application,
+            kind: name,
+            "first": first.isoformat(),
+            "last": last.isoformat(),
+            "params": given,
+        }
+        _record(actor, "run.backfill", f"{kind}:{application}/{name}", details, client, via)
+    return runs
 
 
 def cancel(run, *, actor, client: Client = NO_CLIENT, via: str = "page"):

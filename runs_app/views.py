@@ -7,6 +7,8 @@ request names the part it wants by its target id (netbox's pattern). Reads go th
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -207,6 +209,15 @@ def run_new(request):
         if form.chosen_application and form.chosen_application not in applications:
             raise PermissionDenied("Only operators of that application can run it.")
         run = form.submit(request.user, client_of(request))
+        if isinstance(run, list):  # a backfill: the runs it queued, oldest run date first
+            first, last = run[0], run[-1]
+            messages.success(
+                request,
+                f"Backfill of {first.name} queued: {len(run)} runs, "
+                f"{first.params['runDate']} to {last.params['runDate']}.",
+            )
+            query = urlencode({"application": first.application, "pipeline": first.name})
+            return redirect(f"{reverse('runs:run_list')}?{query}")
         if run is not None:
             messages.success(request, f"{run.kind.capitalize()} {run.name} queued.")
             return redirect("runs:run_detail", run_id=run.id)

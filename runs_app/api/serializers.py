@@ -20,6 +20,11 @@ class TriggerSerializer(serializers.Serializer):
         return attrs
 
 
+class BackfillSerializer(TriggerSerializer):
+    first = serializers.DateField(help_text="the first runDate, yyyy-mm-dd")
+    last = serializers.DateField(help_text="the last runDate, yyyy-mm-dd (at most 92 days)")
+
+
 class RerunSerializer(serializers.Serializer):
     params = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
     commit = serializers.ChoiceField(choices=["same", "latest"], default="same")

@@ -14,7 +14,13 @@ from rest_framework.views import APIView
 
 from pipelines_app.audit import client_of
 from runs_app import access, operations, selectors, services
-from runs_app.api.serializers import RerunSerializer, TriggerSerializer, run_detail, run_summary
+from runs_app.api.serializers import (
+    BackfillSerializer,
+    RerunSerializer,
+    TriggerSerializer,
+    run_detail,
+    run_summary,
+)
 from runs_app.definitions import DefinitionNotFound
 from runs_app.models import STATUSES
 
@@ -119,6 +125,41 @@ class RunListCreate(APIView):
             raise _refused(exc) from None
         return Response(
             {"id": str(run.id), "kind": run.kind, "status": run.status},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class RunBackfill(APIView):
+    @extend_schema(
+        operation_id="runs_backfill",
+        request=BackfillSerializer,
+        responses={202: OpenApiTypes.OBJECT},
+    )
+    def post(self, request):
+        body = BackfillSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        application = data["application"]
+        if not access.can_read(request.user, application):
+            raise Http404("No such application")
+        if not access.can_operate(request.user, application):
+            raise PermissionDenied(f"You are not an operator of application {application}.")
+        try:
+            runs = operations.backfill(
+                actor=request.user,
+                application=application,
+                pipeline_id=data.get("pipeline"),
+                job_id=data.get("job"),
+                first=data["first"],
+                last=data["last"],
+                params=data.get("params") or {},
+                client=client_of(request),
+                via="api",
+            )
+        except (services.RunRefused, DefinitionNotFound) as exc:
+            raise _refused(exc) from None
+        return Response(
+            {"runs": [{"id": str(r.id), "runDate": r.params["runDate"]} for r in runs]},
             status=status.HTTP_202_ACCEPTED,
         )
 

@@ -115,3 +115,62 @@ def test_a_refused_action_leaves_no_audit_line(cast):
     api_client(cast.olga).post(f"/api/v1/runs/{done.id}/cancel/")  # already finished: 409
     page_client(cast.alice).post(reverse("runs:run_cancel", args=[done.id]))  # not an operator
     assert not AuditEvent.objects.exists()
+
+
+def test_a_backfill_on_the_page_queues_a_run_per_day_and_is_one_audit_line(
+    cast, published, run_queue
+):
+    published.pipeline("daily_sales")
+    form = {
+        "application": APP,
+        "definition": "pipeline:daily_sales",
+        "runDate": "2026-11-01",
+        "through": "2026-11-03",
+        "submit": "1",
+    }
+    response = page_client(cast.olga).post(reverse("runs:run_new"), form)
+    runs = list(PipelineRun.objects.order_by("params__runDate"))
+    assert response.status_code == 302 and "pipeline=daily_sales" in response.url
+    assert [r.params["runDate"] for r in runs] == ["2026-11-01", "2026-11-02", "2026-11-03"]
+    assert {r.trigger for r in runs} == {"backfill"} and len(run_queue) == 3
+    line = only_line("run.backfill")
+    assert (line.actor_name, line.ip, line.user_agent) == ("olga", IP, AGENT)
+    assert line.details["run_ids"] == [str(r.id) for r in runs]
+    assert line.target == f"pipeline:{APP}/daily_sales"
+    assert AuditEvent.objects.count() == 1
+
+
+def test_a_backfill_through_the_api_is_one_audit_line(cast, published, run_queue):
+    published.pipeline("daily_sales")
+    body = {"application": APP, "pipeline": "daily_sales", "first": "2026-11-01"}
+    response = api_client(cast.olga).post(
+        "/api/v1/runs/backfill/", {**body, "last": "2026-11-02"}, format="json"
+    )
+    assert response.status_code == 202
+    ids = [r["id"] for r in response.json()["runs"]]
+    line = only_line("run.backfill")
+    assert line.details["run_ids"] == ids and line.details["via"] == "api"
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "why"),
+    [("2026-11-03", "2026-11-01", "before the first"), ("2026-01-01", "2026-12-31", "at once")],
+)
+def test_a_backfill_backwards_or_too_long_queues_nothing(
+    cast, published, run_queue, first, last, why
+):
+    published.pipeline("daily_sales")
+    body = {"application": APP, "pipeline": "daily_sales", "first": first, "last": last}
+    response = api_client(cast.olga).post("/api/v1/runs/backfill/", body, format="json")
+    assert response.status_code == 400 and why in str(response.json())
+    assert not PipelineRun.objects.exists() and not AuditEvent.objects.exists()
+
+
+@pytest.mark.parametrize(("persona", "code"), [("alice", 403), ("mallory", 404)])
+def test_only_operators_backfill(cast, published, run_queue, persona, code):
+    published.pipeline("daily_sales")
+    body = {"application": APP, "pipeline": "daily_sales", "first": "2026-11-01"}
+    client = api_client(getattr(cast, persona))
+    response = client.post("/api/v1/runs/backfill/", {**body, "last": "2026-11-02"}, format="json")
+    assert response.status_code == code
+    assert not PipelineRun.objects.exists()

@@ -60,6 +60,7 @@ EXPECTED = {
     "api-run-cancel": API_POST_ONLY,
     "api-run-rerun": API_POST_ONLY,
     "api-runs": API_SIGNED_IN,
+    "api-runs-backfill": API_POST_ONLY,
     "api-validate": API_POST_ONLY,
     "pipelines:audit": (302, 403, 403, 403, 200, 403),
     "pipelines:catalog": SIGNED_IN,
