@@ -146,3 +146,52 @@ def acknowledge(alert: Alert, *, actor, client: Client = NO_CLIENT, via: str = "
             details["run_id"] = str(run_id) if run_id else None
             _record(actor, "alert.acknowledge", f"alert:{alert.id}", details, client, via)
     return done
+
+
+def detokenize(
+    *,
+    actor,
+    application: str,
+    tokens: list[str],
+    secret_ref: str,
+    reason: str,
+    spark,
+    client: Client = NO_CLIENT,
+    via: str = "command",
+) -> dict[str, str | None]:
+    """Originals of ``tokens`` from the application's token vault (``_vault`` in its data
+    folder), opened with the ``secret_ref`` secret its mask steps used. Operators only, with a
+    reason. Every attempt leaves one audit line here, refused ones too (the outcome says which);
+    the engine also appends its own line to ``$HUB_VAR_DIR/audit/detokenize.jsonl``. Raises
+    ``services.RunRefused`` with the reason when refused."""
+    from django.conf import settings
+
+    from runs_app.access import can_operate
+    from runs_app.paths import application_root
+    from spark_runner.engine.masking.detokenize import DetokenizeRefused
+    from spark_runner.engine.masking.detokenize import detokenize as open_vault
+    from spark_runner.engine.secrets import SecretMissing, SecretResolver
+
+    wanted = sorted({t for t in tokens if t})
+    details = {"application": application, "reason": reason, "secret_ref": secret_ref}
+    details |= {"tokens_requested": len(wanted), "tokens_found": 0, "outcome": "refused"}
+    try:
+        if not can_operate(actor, application):
+            raise services.RunRefused(f"only operators of {application} may detokenize")
+        try:
+            key = SecretResolver(settings.HUB_SECRETS_FILE or None).get(secret_ref)
+            found = open_vault(
+                spark,
+                application_root(application) + "_vault",
+                wanted,
+                key,
+                actor=getattr(actor, "username", "") or "",
+                reason=reason,
+                audit_log_path=settings.VAR_DIR / "audit" / "detokenize.jsonl",
+            )
+        except (DetokenizeRefused, SecretMissing) as refused:
+            raise services.RunRefused(str(refused)) from None
+        details |= {"tokens_found": sum(v is not None for v in found.values()), "outcome": "ok"}
+        return found
+    finally:
+        _record(actor, "detokenize", f"vault:{application}", details, client, via)
