@@ -7,6 +7,5 @@ from tests.smoke import world as worlds
 
 
 @pytest.fixture
-def world(db, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+def world(db):
     return worlds.build()
