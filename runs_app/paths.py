@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 
 
@@ -13,10 +15,11 @@ def application_root(application: str) -> str:
 
 def relative_to_application(text: str, application: str) -> str:
     """``text`` with the application's data folder taken off every path in it (also in the
-    ``file:`` URI form Spark reports); other paths are left as they are."""
+    ``file:`` URI forms Spark reports); the folder itself reads ``.``; other paths, including
+    those of another application whose name starts the same, are left as they are."""
     if not text:
         return text
-    root = application_root(application)
-    for prefix in (f"file://{root}", f"file:{root}", root):
-        text = text.replace(prefix, "")
-    return text.replace(root.rstrip("/"), ".")
+    root = re.escape(application_root(application).rstrip("/"))
+    inside = re.compile(rf"(?:file:(?://)?)?{root}/")
+    itself = re.compile(rf"(?:file:(?://)?)?{root}(?![\w.-])")
+    return itself.sub(".", inside.sub("", text))

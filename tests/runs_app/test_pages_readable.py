@@ -37,6 +37,16 @@ def test_run_pages_show_paths_relative_to_the_applications_data_folder(client, c
     assert f">{root}" not in body
 
 
+def test_only_the_runs_own_application_folder_is_taken_off():
+    from runs_app.paths import application_root, relative_to_application
+
+    root = application_root("sales")
+    text = f"read {root}in/a.csv, {root[:-1]}, file://{root}x and {root[:-1]}-other/in/b.csv"
+    assert relative_to_application(text, "sales") == (
+        f"read in/a.csv, ., x and {root[:-1]}-other/in/b.csv"
+    )
+
+
 def test_statuses_and_categories_read_as_words(client, cast):
     run = pipeline_run(status="failed", sla_status="at_risk")
     client.force_login(cast.olga)
