@@ -128,14 +128,35 @@ def expected(name: str, persona: str) -> int | None:
     return row[PERSONAS.index(persona)] if row else None
 
 
+# The parts htmx asks pages for (their target ids): each is visited like a page of its own.
+FRAGMENTS = {
+    "runs:run_list": ("run-table",),
+    "runs:run_detail": ("run-live", "row-{last}"),
+    "runs:run_new": ("run-form",),
+    "runs:dashboard": ("running",),
+}
+
+
+def with_fragments(addresses: list) -> list:
+    """(name, url, target) for each page, and again for each htmx fragment it serves."""
+    found = []
+    for name, url in addresses:
+        found.append((name, url, ""))
+        last = url.rstrip("/").rsplit("/", 1)[-1]
+        found += [(name, url, target.format(last=last)) for target in FRAGMENTS.get(name, ())]
+    return found
+
+
 def visit(clients) -> dict:
-    """{(persona, route name, url): (status, queries)} for every URL as every persona."""
+    """{(persona, route name, url + fragment): (status, queries)}, every URL as every persona."""
     seen = {}
     for persona, (client, addresses) in clients.items():
-        for name, url in addresses:
+        for name, url, target in addresses:
+            headers = {"HX-Request": "true", "HX-Target": target} if target else {}
             with CaptureQueriesContext(connection) as queries:
-                response = client.get(url)
-            seen[persona, name, url] = (response.status_code, len(queries))
+                response = client.get(url, headers=headers)
+            where = f"{url} (htmx #{target})" if target else url
+            seen[persona, name, where] = (response.status_code, len(queries))
     return seen
 
 
@@ -155,7 +176,7 @@ def signed_in_clients(world) -> dict:
         # pages that open a new draft come last: a session keeps ten drafts, and a pass must
         # not push out the drafts the other pages are about
         addresses = sorted(urls(world, drafts(client)), key=lambda a: _opens_a_draft(a[0]))
-        clients[persona] = (client, addresses)
+        clients[persona] = (client, with_fragments(addresses))
     return clients
 
 
