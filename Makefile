@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench system-deps static-build clean
+.PHONY: install run test test-sqlite lint format bench system-deps static-build clean
 
 install: $(STAMP) system-deps static-build
 
@@ -45,12 +45,26 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/datahub
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 TEST_METASTORE_URL ?= jdbc:postgresql://127.0.0.1:5432/hub_metastore_test?user=postgres
 
+# The pages again on the embedded default database (SQLite, what `make run` uses out of the box):
+# the smoke suite over every URL, the run pages, and the run list in Chromium.
+SQLITE_TESTS ?= tests/smoke tests/runs_app/test_pages.py tests/runs_app/test_pages_actions.py \
+	tests/runs_app/test_pages_readable.py tests/runs_app/test_operator_audit.py tests/test_home.py \
+	tests/browser/test_run_list.py
+
+# Everything on PostgreSQL, then the page tests on SQLite (only the first with PYTEST_ARGS).
 test: install
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \
 	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)}" \
 	HUB_METASTORE_URL="$${HUB_METASTORE_URL:-$(TEST_METASTORE_URL)}" \
 	HUB_VAR_DIR="$${HUB_VAR_DIR:-$(CURDIR)/var/test}" \
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(if $(PYTEST_ARGS),,@$(MAKE) --no-print-directory test-sqlite)
+
+test-sqlite: install
+	DATABASE_URL="sqlite:///$${HUB_VAR_DIR:-$(CURDIR)/var/test}/portal.sqlite3" \
+	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)}" \
+	HUB_VAR_DIR="$${HUB_VAR_DIR:-$(CURDIR)/var/test}" \
+	$(PY) -m pytest $(SQLITE_TESTS)
 
 lint: install
 	$(VENV)/bin/ruff check .

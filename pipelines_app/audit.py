@@ -27,10 +27,24 @@ def _client(request) -> tuple[str | None, str]:
     return ip, str(meta.get("HTTP_USER_AGENT", ""))[:400]
 
 
-def record(actor, action: str, target, details: dict | None = None, request=None) -> AuditEvent:
+def client_of(request) -> tuple[str | None, str]:
+    """(IP, user agent) of a request, checked: what services take instead of the request."""
+    return _client(request)
+
+
+def record(
+    actor,
+    action: str,
+    target,
+    details: dict | None = None,
+    request=None,
+    *,
+    client: tuple[str | None, str] | None = None,
+) -> AuditEvent:
     """Append one event. ``actor`` is a user (or None for the system); ``target`` anything
-    with a readable ``str`` (a change request, "application:sales", ...)."""
-    ip, user_agent = _client(request)
+    with a readable ``str`` (a change request, "application:sales", ...). Where it came from:
+    ``request``, or ``client`` = (IP, user agent) from ``client_of``."""
+    ip, user_agent = client if client is not None else _client(request)
     user = actor if getattr(actor, "pk", None) is not None else None
     name = getattr(actor, "username", None) or (str(actor) if actor else "system")
     return AuditEvent.objects.create(

@@ -24,6 +24,7 @@ NAV = (
     NavEntry("Dashboard", "runs:dashboard"),
     NavEntry("Alerts", "runs:alerts"),
     NavEntry("Audit log", "pipelines:audit", staff_only=True),
+    NavEntry("API", "api-docs"),
 )
 
 

@@ -1,5 +1,6 @@
 """Who may see and act on runs: through ``pipelines_app.permissions`` (operators act; any role
-in the application reads; staff everything). Audit through ``pipelines_app.audit``."""
+in the application reads; staff everything). Operator actions are audited by
+``runs_app.operations``."""
 
 from __future__ import annotations
 
@@ -23,9 +24,3 @@ def readable_applications(user) -> list[str] | None:
     from pipelines_app.permissions import applications_for
 
     return applications_for(user)
-
-
-def audit(user, action: str, run, details: dict | None = None, request=None) -> None:
-    from pipelines_app.audit import record
-
-    record(user, action, f"{run.kind}-run:{run.id}", details or {}, request=request)

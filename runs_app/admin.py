@@ -3,8 +3,15 @@ from django.contrib import admin
 from runs_app.models import Alert, JobNodeRun, JobRun, NotificationDelivery, PipelineRun
 
 
+class RecordedByTheSystem(admin.ModelAdmin):
+    """Runs, job runs, alerts and deliveries are written by the workers, never by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+
 @admin.register(PipelineRun)
-class PipelineRunAdmin(admin.ModelAdmin):
+class PipelineRunAdmin(RecordedByTheSystem):
     list_display = ("id", "application", "pipeline_id", "status", "attempt", "trigger", "queued_at")
     list_filter = ("status", "trigger", "sla_status", "application")
     search_fields = ("id", "pipeline_id", "application")
@@ -21,7 +28,7 @@ class NodeInline(admin.TabularInline):
 
 
 @admin.register(JobRun)
-class JobRunAdmin(admin.ModelAdmin):
+class JobRunAdmin(RecordedByTheSystem):
     list_display = ("id", "application", "job_id", "status", "trigger", "queued_at")
     list_filter = ("status", "trigger", "application")
     search_fields = ("id", "job_id")
@@ -30,12 +37,15 @@ class JobRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(RecordedByTheSystem):
     list_display = ("created_at", "kind", "application", "message", "acknowledged")
     list_filter = ("kind", "acknowledged", "application")
+    # a search box, not a drop-down of every run there is
+    raw_id_fields = ("run", "job_run", "acknowledged_by")
 
 
 @admin.register(NotificationDelivery)
-class NotificationDeliveryAdmin(admin.ModelAdmin):
+class NotificationDeliveryAdmin(RecordedByTheSystem):
     list_display = ("at", "channel", "event", "target", "attempt", "status", "response_code")
     list_filter = ("channel", "status", "event")
+    raw_id_fields = ("run", "job_run")

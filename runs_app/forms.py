@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django import forms
 
 from config_repo import ConfigRepoError
-from runs_app import definitions, services
+from runs_app import definitions, operations, services
 from runs_app.definitions import DefinitionNotFound
 
 __all__ = ["DefinitionNotFound", "RunNowForm", "params_from_post"]
@@ -59,6 +59,12 @@ class RunNowForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Blank: today (or the schedule slot's date).",
+    )
+    through = forms.DateField(
+        label="Backfill through",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Blank: one run. A date: one run per day from the run date to this one.",
     )
 
     @classmethod
@@ -112,8 +118,9 @@ class RunNowForm(forms.Form):
     def parameter_fields(self):
         return [self[name] for name in self.declared]
 
-    def submit(self, user):
-        """Queues the run; None (with the reason on the form) when it can't."""
+    def submit(self, user, client=operations.NO_CLIENT):
+        """Queues the run (a backfill: the list of runs); None, with the reason on the form,
+        when it can't."""
         if self.choice is None:
             chosen = self.data.get("definition", "").partition(":")[2]
             self.errors.pop("definition", None)
@@ -126,12 +133,26 @@ class RunNowForm(forms.Form):
         params = params_from_post(self.data)
         name = {"pipeline_id": self.choice.id} if self.choice.kind == "pipeline" else {}
         name = name or {"job_id": self.choice.id}
+        first, last = self.cleaned_data.get("runDate"), self.cleaned_data.get("through")
+        if last and not first:
+            self.add_error("runDate", "A backfill starts at a run date: give the first one.")
+            return None
         try:
-            return services.run_trigger(
+            if last:
+                return operations.backfill(
+                    actor=user,
+                    application=self.chosen_application,
+                    first=first,
+                    last=last,
+                    params=params,
+                    client=client,
+                    **name,
+                )
+            return operations.trigger(
+                actor=user,
                 application=self.chosen_application,
                 params=params,
-                trigger="manual",
-                user=user,
+                client=client,
                 **name,
             )
         except (services.RunRefused, DefinitionNotFound, ConfigRepoError) as refused:

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-TRIGGERS = [(t, t) for t in ("schedule", "manual", "api", "retry", "rerun")]
+TRIGGERS = [(t, t) for t in ("schedule", "manual", "api", "retry", "rerun", "backfill")]
 STATUSES = [(s, s) for s in ("queued", "running", "succeeded", "failed", "skipped", "cancelled")]
 ACTIVE = ("queued", "running")
 FINAL = ("succeeded", "failed", "skipped", "cancelled")
@@ -219,6 +219,7 @@ class NotificationDelivery(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        verbose_name_plural = "notification deliveries"
 
     def __str__(self) -> str:
         return f"{self.channel} {self.event} #{self.attempt} {self.status}"

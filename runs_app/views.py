@@ -7,6 +7,8 @@ request names the part it wants by its target id (netbox's pattern). Reads go th
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,7 +19,8 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from runs_app import access, charts, services
+from pipelines_app.audit import client_of
+from runs_app import access, charts, operations, services
 from runs_app import page_queries as q
 from runs_app.forms import DefinitionNotFound, RunNowForm, params_from_post
 from runs_app.models import Alert, JobRun
@@ -166,7 +169,7 @@ def run_cancel(request, run_id):
     run = _run_or_404(request, run_id)
     _require_operator(request, run.application)
     try:
-        services.run_cancel(run, user=request.user)
+        run = operations.cancel(run, actor=request.user, client=client_of(request))
     except services.RunRefused as refused:
         messages.error(request, f"Not cancelled: {refused}")
     else:
@@ -183,7 +186,9 @@ def run_rerun(request, run_id):
     commit = request.POST.get("commit", "same")
     params = params_from_post(request.POST) if request.POST.get("with_params") else None
     try:
-        new = services.run_rerun(run, user=request.user, params=params, commit=commit)
+        new = operations.rerun(
+            run, actor=request.user, params=params, commit=commit, client=client_of(request)
+        )
     except (services.RunRefused, DefinitionNotFound) as refused:
         messages.error(request, f"Not rerun: {refused}")
         return redirect("runs:run_detail", run_id=run.id)
@@ -205,7 +210,16 @@ def run_new(request):
             if not access.can_read(request.user, form.chosen_application):
                 raise Http404("No such application")
             raise PermissionDenied("Only operators of that application can run it.")
-        run = form.submit(request.user)
+        run = form.submit(request.user, client_of(request))
+        if isinstance(run, list):  # a backfill: the runs it queued, oldest run date first
+            first, last = run[0], run[-1]
+            messages.success(
+                request,
+                f"Backfill of {first.name} queued: {len(run)} runs, "
+                f"{first.params['runDate']} to {last.params['runDate']}.",
+            )
+            query = urlencode({"application": first.application, "pipeline": first.name})
+            return redirect(f"{reverse('runs:run_list')}?{query}")
         if run is not None:
             messages.success(request, f"{run.kind.capitalize()} {run.name} queued.")
             return redirect("runs:run_detail", run_id=run.id)
@@ -239,9 +253,7 @@ def alert_acknowledge(request, alert_id: int):
     if alert is None or (visible is not None and alert.application not in visible):
         raise Http404("No such alert")
     _require_operator(request, alert.application)
-    Alert.objects.filter(id=alert.id, acknowledged=False).update(
-        acknowledged=True, acknowledged_by=request.user, acknowledged_at=timezone.now()
-    )
+    operations.acknowledge(alert, actor=request.user, client=client_of(request))
     alert.refresh_from_db()
     _label(alert)
     if not request.htmx:

@@ -79,7 +79,7 @@ def test_the_home_page_needs_a_sign_in(client):
 def test_the_navigation_shows_what_a_persons_roles_allow(client, cast):
     client.force_login(cast.olga)  # operator only
     page = client.get("/").content.decode()
-    nav = page.split('<nav aria-label="Main">')[1].split("</nav>")[0]
+    nav = page.split('<nav aria-label="Main" id="main-nav">')[1].split("</nav>")[0]
     assert "Runs" in nav
     assert "New pipeline" not in nav
     assert "Review queue" not in nav

@@ -83,8 +83,10 @@ class XmlForm(forms.Form):
             self.fields["application"].disabled = True
             self.fields["layer"].disabled = True
 
-    def clean_xml(self):
-        xml = self.cleaned_data["xml"]
+    def clean_xml(self) -> str:
+        # Browsers send a textarea's lines with CRLF; the repository keeps LF, so an edit
+        # changes only the lines that changed.
+        xml = self.cleaned_data["xml"].replace("\r\n", "\n").replace("\r", "\n")
         if (problem := definition_too_large(xml)) is not None:
             raise forms.ValidationError(problem, code="too_large")
         return xml

@@ -47,13 +47,21 @@ def change_request_get(user, number) -> ChangeRequest:
     return change_request
 
 
-def actions_for(user, change_request: ChangeRequest) -> list[str]:
-    """What ``user`` may do to the change request now (the buttons a page shows)."""
+def actions_for(user, change_request: ChangeRequest, *, approvers=None, roles=None) -> list[str]:
+    """What ``user`` may do to the change request now (the buttons a page shows). A list passes
+    ``approvers`` (at the head) and ``roles`` (``listing.roles_by_application``) read once."""
     status = change_request.status
     is_author = user.pk == change_request.author_id
-    reviewer = has_role(user, change_request.application, Role.REVIEWER) and not is_author
+
+    def holds(role=None) -> bool:
+        if roles is None or not user.is_active:
+            return has_role(user, change_request.application, role)
+        mine = roles.get(change_request.application.name, set())
+        return bool(mine) if role is None else role in mine
+
+    reviewer = holds(Role.REVIEWER) and not is_author
     actions = []
-    if has_role(user, change_request.application):
+    if holds():
         actions.append("comment")
     if is_author and status in OPEN_STATUSES:
         actions += ["update", "withdraw", "rebase"]
@@ -62,7 +70,8 @@ def actions_for(user, change_request: ChangeRequest) -> list[str]:
     elif user.is_staff and status in OPEN_STATUSES:
         actions.append("withdraw")
     if reviewer and status == Status.IN_REVIEW:
-        if all(a.pk != user.pk for a in approvers_at_head(change_request)):
+        approving = approvers_at_head(change_request) if approvers is None else approvers
+        if all(a.pk != user.pk for a in approving):
             actions.append("approve")
         actions.append("request_changes")
     if reviewer and status in (*OPEN_STATUSES,):

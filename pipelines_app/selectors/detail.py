@@ -14,7 +14,7 @@ from pipelines_app.governance import (
     is_sha,
     parsed_or_none,
 )
-from pipelines_app.models import OPEN_STATUSES, ChangeRequest, Comment, Review
+from pipelines_app.models import OPEN_STATUSES, ChangeRequest, Comment, Review, Status
 from pipelines_app.selectors.changes import approvers_at_head
 from pipelines_app.services import config_repository
 from spark_runner.definition import SchemaError, semantic_diff
@@ -112,7 +112,8 @@ def change_request_detail(change_request: ChangeRequest) -> ChangeRequestDetail:
             detail.files = list(change_diff(repo, base, head))
             detail.diff = "".join(c.patch for c in detail.files)
             detail.semantic_diff = change_semantic_diff(repo, base, head)
-            if change_request.status in OPEN_STATUSES:
+            # a merged change keeps its result: base and head are commits, they never change
+            if change_request.status in (*OPEN_STATUSES, Status.MERGED):
                 detail.governance = change_request_findings(repo, change_request)
     except ConfigRepoError as error:
         detail.error = f"the change's commits cannot be read: {error}"

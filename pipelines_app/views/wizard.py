@@ -119,6 +119,8 @@ def _wizard_post(request, key: str, draft: dict, step: str):
         return redirect(_step_url(key, STEP_NAMES[max(position - 1, 0)]))
     if action.startswith("goto:") and action[5:] in STEP_NAMES:
         return redirect(_step_url(key, action[5:]))
+    if action == "check":  # a field changed after a failed Next: show what is still wrong
+        return _wizard_render(request, key, draft, step, show_errors=True, whole=True)
     if not _step_valid(request, draft, step):
         return _wizard_render(request, key, draft, step, show_errors=True)
     return redirect(_step_url(key, STEP_NAMES[position + 1]))
@@ -130,7 +132,9 @@ def _step_valid(request, draft: dict, step: str) -> bool:
     return all(row_form(step, row, i).is_valid() for i, row in enumerate(draft[step]))
 
 
-def _wizard_render(request, key: str, draft: dict, step: str, show_errors: bool = False):
+def _wizard_render(
+    request, key: str, draft: dict, step: str, show_errors: bool = False, whole: bool = False
+):
     context = {
         "key": key,
         "draft": draft,
@@ -153,7 +157,7 @@ def _wizard_render(request, key: str, draft: dict, step: str, show_errors: bool 
         request,
         "pipelines_app/wizard_rows.html",
         context,
-        fragment="pipelines_app/partials/wizard_rows.html",
+        fragment=None if whole else "pipelines_app/partials/wizard_rows.html",
     )
 
 

@@ -20,6 +20,11 @@ class TriggerSerializer(serializers.Serializer):
         return attrs
 
 
+class BackfillSerializer(TriggerSerializer):
+    first = serializers.DateField(help_text="the first runDate, yyyy-mm-dd")
+    last = serializers.DateField(help_text="the last runDate, yyyy-mm-dd (at most 92 days)")
+
+
 class RerunSerializer(serializers.Serializer):
     params = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
     commit = serializers.ChoiceField(choices=["same", "latest"], default="same")
@@ -41,6 +46,7 @@ def run_summary(run) -> dict:
         "attempt": run.attempt,
         "commit": run.config_commit,
         "queued_at": _iso(run.queued_at),
+        "scheduled_for": _iso(run.scheduled_for),  # the slot a scheduled run is for
         "started_at": _iso(run.started_at),
         "finished_at": _iso(run.finished_at),
         "duration_seconds": run.duration_seconds,
@@ -57,7 +63,6 @@ def run_detail(run) -> dict:
     data = run_summary(run)
     data.update(
         params=run.params,
-        scheduled_for=_iso(run.scheduled_for),
         triggered_by=run.triggered_by.username if run.triggered_by_id else None,
         rerun_of=str(run.rerun_of_id) if run.rerun_of_id else None,
         error=(

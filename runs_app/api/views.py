@@ -12,8 +12,15 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from runs_app import access, selectors, services
-from runs_app.api.serializers import RerunSerializer, TriggerSerializer, run_detail, run_summary
+from pipelines_app.audit import client_of
+from runs_app import access, operations, selectors, services
+from runs_app.api.serializers import (
+    BackfillSerializer,
+    RerunSerializer,
+    TriggerSerializer,
+    run_detail,
+    run_summary,
+)
 from runs_app.definitions import DefinitionNotFound
 from runs_app.models import STATUSES
 
@@ -105,25 +112,54 @@ class RunListCreate(APIView):
         if not access.can_operate(request.user, application):
             raise PermissionDenied(f"You are not an operator of application {application}.")
         try:
-            run = services.run_trigger(
+            run = operations.trigger(
+                actor=request.user,
                 application=application,
                 pipeline_id=data.get("pipeline"),
                 job_id=data.get("job"),
                 params=data.get("params") or {},
-                trigger="api",
-                user=request.user,
+                client=client_of(request),
+                via="api",
             )
         except (services.RunRefused, DefinitionNotFound) as exc:
             raise _refused(exc) from None
-        access.audit(
-            request.user,
-            "run.trigger",
-            run,
-            {"application": application, run.kind: run.name, "params": run.params},
-            request,
-        )
         return Response(
             {"id": str(run.id), "kind": run.kind, "status": run.status},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class RunBackfill(APIView):
+    @extend_schema(
+        operation_id="runs_backfill",
+        request=BackfillSerializer,
+        responses={202: OpenApiTypes.OBJECT},
+    )
+    def post(self, request):
+        body = BackfillSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        application = data["application"]
+        if not access.can_read(request.user, application):
+            raise Http404("No such application")
+        if not access.can_operate(request.user, application):
+            raise PermissionDenied(f"You are not an operator of application {application}.")
+        try:
+            runs = operations.backfill(
+                actor=request.user,
+                application=application,
+                pipeline_id=data.get("pipeline"),
+                job_id=data.get("job"),
+                first=data["first"],
+                last=data["last"],
+                params=data.get("params") or {},
+                client=client_of(request),
+                via="api",
+            )
+        except (services.RunRefused, DefinitionNotFound) as exc:
+            raise _refused(exc) from None
+        return Response(
+            {"runs": [{"id": str(r.id), "runDate": r.params["runDate"]} for r in runs]},
             status=status.HTTP_202_ACCEPTED,
         )
 
@@ -139,10 +175,9 @@ class RunCancel(APIView):
     def post(self, request, run_id):
         run = _get_run(request, run_id, act=True)
         try:
-            run = services.run_cancel(run, request.user)
+            run = operations.cancel(run, actor=request.user, client=client_of(request), via="api")
         except services.RunRefused as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        access.audit(request.user, "run.cancel", run, {"status": run.status}, request)
         return Response(
             {"id": str(run.id), "status": run.status, "cancel_requested": run.cancel_requested},
             status=status.HTTP_202_ACCEPTED,
@@ -158,11 +193,13 @@ class RunRerun(APIView):
         body = RerunSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            new = services.run_rerun(
+            new = operations.rerun(
                 run,
-                request.user,
+                actor=request.user,
                 params=body.validated_data.get("params"),
                 commit=body.validated_data["commit"],
+                client=client_of(request),
+                via="api",
             )
         except services.RunRefused as exc:
             if "still" in str(exc):
@@ -170,13 +207,6 @@ class RunRerun(APIView):
             raise _refused(exc) from None
         except DefinitionNotFound as exc:
             raise _refused(exc) from None
-        access.audit(
-            request.user,
-            "run.rerun",
-            new,
-            {"rerun_of": str(run.id), "commit": new.config_commit, "params": new.params},
-            request,
-        )
         return Response(
             {"id": str(new.id), "kind": new.kind, "status": new.status, "rerun_of": str(run.id)},
             status=status.HTTP_202_ACCEPTED,

@@ -67,7 +67,7 @@ def test_an_operator_drills_into_a_failed_runs_error_and_traceback(page, operato
     run = pipeline_run(status="failed")
     page.goto("/runs/")
     page.click(f"#row-{run.id} a.run-link")
-    expect(page.locator(".error-box")).to_contain_text("schema_mismatch")
+    expect(page.locator(".error-box")).to_contain_text("schema mismatch")
     expect(page.locator(".error-box")).to_contain_text("Where: source customers")
     traceback = page.locator("pre.traceback")
     expect(traceback).to_be_hidden()

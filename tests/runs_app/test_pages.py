@@ -139,7 +139,7 @@ def test_the_detail_shows_error_steps_targets_and_attempts(client, cast):
     first = pipeline_run(status="failed")
     again = pipeline_run(status="succeeded", rerun_of=first, trigger="rerun", attempt=1)
     text = page(client, cast.olga, reverse("runs:run_detail", args=[first.id])).text
-    assert "schema_mismatch" in text and "source customers" in text
+    assert "schema mismatch" in text and "source customers" in text
     assert "<summary>Traceback</summary>" in text and "AnalysisException" in text
     assert str(again.id)[:8] in text and "repeats this run" in text
     text = client.get(reverse("runs:run_detail", args=[again.id])).text

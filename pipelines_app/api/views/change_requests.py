@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from pipelines_app import selectors, services
 from pipelines_app.api import serializers as s
-from pipelines_app.api.presenters import change_request_data, detail_data
+from pipelines_app.api.presenters import change_request_data, change_requests_data, detail_data
 from pipelines_app.api.views.base import (
     HubAPIView,
     application_or_404,
@@ -33,9 +33,7 @@ class ChangeRequestListView(HubAPIView):
         )
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(
-            [change_request_data(cr, request.user) for cr in page]
-        )
+        return paginator.get_paginated_response(change_requests_data(page, request.user))
 
     @extend_schema(
         request=s.ChangeRequestCreateSerializer, responses={201: s.ChangeRequestOutSerializer}
