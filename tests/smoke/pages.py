@@ -72,6 +72,8 @@ def values(route: Route, world, keys: dict[str, str]) -> list[dict]:
         "decision": "approve",
         "action": "withdraw",
         "step": "basics",
+        "token_id": world.token_id,
+        "name": "authors/wizard.md",
         "key": keys["job" if route.name.startswith("pipelines:job") else "wizard"],
     }
     if route.name == "pipelines:wizard_xml":

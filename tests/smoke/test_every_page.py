@@ -36,7 +36,8 @@ EXPECTED = {
     "healthz": PUBLIC,
     "login": PUBLIC,
     "logout": (405,) * 6,  # Django signs out by POST only
-    "metrics": PUBLIC,  # scraped by Prometheus without a session
+    # a bearer token (HUB_METRICS_TOKEN) or a staff session; nobody else learns it exists
+    "metrics": (401, 404, 404, 404, 200, 404),
     "api-docs": PUBLIC,
     "api-schema": PUBLIC,
     "api-token": (405,) * 6,
@@ -102,7 +103,16 @@ ADMIN_FOR_STAFF = {
     "admin:view_on_site": 404,  # change requests have no page "on site" of their own
 }
 ADMIN_FOR_OTHERS = {"admin:login": 200}
-NOT_ADDABLE = ("auditevent", "changerequest", "pipelinerun", "jobrun", "alert", "notification")
+NOT_ADDABLE = (
+    "auditevent",
+    "changerequest",
+    "pipelinerun",
+    "jobrun",
+    "alert",
+    "notification",
+    "apitoken",  # issued by their owner, shown once
+    "signinfailure",
+)
 NOT_DELETABLE = ("auditevent", "changerequest")
 # Pages whose query count still grows with the rows shown, and who is fixing them. Empty it.
 QUERY_BUDGET_PENDING = {

@@ -18,6 +18,7 @@ from pipelines_app.models import AuditEvent, ChangeRequest, Comment, Review, Sta
 from pipelines_app.services import config_repository
 from pipelines_app.services.shared import actor_for
 from pipelines_app.testing import CUSTOMER_SCHEMA, make_personas, pipeline_xml
+from portal.accounts.tokens import token_issue
 from runs_app.models import (
     STATUSES,
     Alert,
@@ -46,6 +47,7 @@ class World:
     runs: dict[str, PipelineRun] = field(default_factory=dict)
     job: JobRun | None = None
     alert: Alert | None = None
+    token_id: int | None = None
 
 
 def build() -> World:
@@ -62,6 +64,8 @@ def build() -> World:
     _changes(world)
     _runs(world, now=timezone.now())
     audit.record(cast.olga, "run.trigger", f"pipeline-run:{world.runs['failed'].id}", {})
+    _, token = token_issue(user=cast.alice)
+    world.token_id = token.id
     return world
 
 
