@@ -29,9 +29,9 @@ def _seconds(name: str) -> float:
 
 
 _tick = _seconds("HUB_SCHEDULE_TICK_SECONDS")
-# 0.4 of an interval (not half): a run stale after 1.5 intervals is reaped within 1.9, with room
-# for beat's drift, so it ends within two intervals of its last beat.
-_reap = _seconds("HUB_HEARTBEAT_SECONDS") * 0.4
+# A quarter of an interval: a run stale after 1.5 intervals is reaped within 1.75, which leaves a
+# quarter interval for beat's drift and the reaper's own work inside the promised two intervals.
+_reap = _seconds("HUB_HEARTBEAT_SECONDS") * 0.25
 _sla = _seconds("HUB_SLA_CHECK_SECONDS")
 
 BEAT_SCHEDULE = {
