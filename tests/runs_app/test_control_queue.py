@@ -66,15 +66,16 @@ def _terminate_sleepers():
         )
 
 
-def _sleeping(run_count: int) -> bool:
-    """True when ``run_count`` long runs wait inside PostgreSQL (their Spark job is reading)."""
+def _sleepers() -> set[int]:
+    """The backends of long runs waiting inside PostgreSQL (their Spark job is reading). A killed
+    JVM's backend sleeps on: PostgreSQL notices the dead client only when it answers."""
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
         found = c.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE %s "
+            "SELECT pid FROM pg_stat_activity WHERE query LIKE %s "
             "AND query NOT LIKE '%%WHERE 1=0%%' AND pid <> pg_backend_pid()",
             (f"%{MARK}%",),
-        ).fetchone()[0]
-    return found >= run_count
+        ).fetchall()
+    return {pid for (pid,) in found}
 
 
 @pytest.fixture
@@ -179,7 +180,7 @@ def test_the_reaper_ticks_and_sla_checks_keep_time_while_every_worker_is_busy(to
     control = topology.control_worker()
     workers = [topology.spark_worker(), topology.spark_worker()]
     runs = [run_trigger(application=APP, pipeline_id=id, params={}) for id in ("busy_a", "busy_b")]
-    wait_for(lambda: _sleeping(2), timeout=420, every=1)
+    wait_for(lambda: len(_sleepers()) >= 2, timeout=420, every=1)
     a, b = (_run(r.id) for r in runs)
     assert (a.status, b.status) == ("running", "running")
     first = next(w for w in workers if a.worker.endswith(f":{w.process.pid}"))
@@ -204,8 +205,9 @@ def test_the_reaper_ticks_and_sla_checks_keep_time_while_every_worker_is_busy(to
         assert (retry.trigger, retry.attempt) == ("retry", kill + 1)
         assert retry.queued_at - lost.finished_at < timedelta(seconds=1)
         if kill < KILLS:
+            before = _sleepers()
             victim = topology.spark_worker()
-            wait_for(lambda: _sleeping(2), timeout=420, every=1)
+            wait_for(lambda before=before: _sleepers() - before, timeout=420, every=1)
             run = _run(retry.id)
             assert run.status == "running" and run.worker.endswith(f":{victim.process.pid}")
     print(  # the measurement this test exists for
