@@ -108,7 +108,7 @@ def test_a_spark_worker_killed_while_writing_is_reaped_retried_and_writes_once(
     killed_at = time.time()
     assert _final(run.id) is None  # it was still running
 
-    # then the reaper (beat calls it every 0.4 interval; here a little more often) ends it ...
+    # then the reaper (beat calls it every 0.25 interval; here every 0.5 s) ends it ...
     wait_for(lambda: execution.reap() or _final(run.id), timeout=30, every=0.5)
     lost = PipelineRun.objects.get(id=run.id)
     assert (lost.status, lost.error_category) == ("failed", "worker_lost")
