@@ -81,6 +81,7 @@ def main() -> None:
         "HUB_DATA_ROOT": str(base / "data"),
         "HUB_VAR_DIR": str(base / "var"),
         "HUB_TASK_QUEUE": queue,
+        "HUB_CONTROL_QUEUE": f"{queue}-control",  # (no control consumer: no beat here)
         "HUB_RUNNER": "" if args.runner == "spark" else "bench.orchestration_runner.InstantRunner",
         "LOG_LEVEL": "WARNING",
     }

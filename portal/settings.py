@@ -170,6 +170,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
+# Control tasks (reaper, schedule tick, SLA check, notifications) on HUB_CONTROL_QUEUE.
+CELERY_TASK_ROUTES = ("runs_app.celery_schedule.route",)
+# Logs stay JSON lines (LOGGING below; portal/celery.py): Celery keeps its hands off the root.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- email
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -38,8 +38,11 @@ _DEFAULTS = {
     "HUB_WEBHOOK_BACKOFF_SECONDS": lambda: env_float("HUB_WEBHOOK_BACKOFF_SECONDS", 10.0),
     # Dotted path of the runner (tests inject a fake one); "" = the Spark engine.
     "HUB_RUNNER": lambda: env_str("HUB_RUNNER", ""),
-    # Queue for run, notification and retry tasks ("" = Celery's default queue).
+    # Queue of runs and their retries ("" = Celery's default queue, ``celery``).
     "HUB_TASK_QUEUE": lambda: env_str("HUB_TASK_QUEUE", ""),
+    # Queue of the control tasks (schedule tick, reaper and lost-message re-send, SLA check,
+    # notifications, webhook deliveries): a consumer of its own, never behind a run.
+    "HUB_CONTROL_QUEUE": lambda: env_str("HUB_CONTROL_QUEUE", "control"),
     # A worker whose job node ended starts the next ready node itself (no broker round trip)
     # when nothing else waits, up to this many times in a row; 0 turns it off.
     "HUB_HANDOFF_LIMIT": lambda: env_int("HUB_HANDOFF_LIMIT", 100),

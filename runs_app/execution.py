@@ -236,7 +236,8 @@ def _finish_with_retries(run_id, **fields):
 
 def reap(now=None) -> int:
     """Ends running runs whose heartbeat is older than 1.5 intervals (``worker_lost``): with the
-    reaper every 0.4 interval, a dead worker's run ends within two intervals of its last beat.
+    reaper every 0.25 interval on the control queue, a dead worker's run ends within two intervals
+    of its last beat.
     A job's node follows its ``onFailure`` policy; a pipeline outside a job is retried
     ``HUB_LOST_RUN_RETRIES`` times."""
     now = now or timezone.now()

@@ -13,11 +13,11 @@ log = logging.getLogger(__name__)
 
 
 def send(task, args: list, countdown: float | None = None) -> None:
-    """Enqueues on ``HUB_TASK_QUEUE`` when set (a deployment's run queue; tests' private queue)."""
-    from runs_app.conf import get
+    """Enqueues a run on ``HUB_TASK_QUEUE``, a control task on ``HUB_CONTROL_QUEUE``."""
+    from runs_app.celery_schedule import queue_for
 
     options = {"countdown": countdown} if countdown else {}
-    queue = get("HUB_TASK_QUEUE")
+    queue = queue_for(task.name)
     if queue:
         options["queue"] = queue
     task.apply_async(args=args, **options)

@@ -30,6 +30,21 @@ def test_compose_has_the_production_topology(compose):
     }
 
 
+def test_compose_gives_the_run_queue_and_the_control_queue_a_consumer_each(compose):
+    from runs_app.celery_schedule import CONTROL_TASKS, queue_for
+
+    def queues(service):
+        command = compose["services"][service]["command"]
+        return command[command.index("-Q") + 1].split(",")
+
+    assert queues("worker") == ["celery"]
+    assert queues("control") == ["control"]
+    assert {queue_for(task) for task in CONTROL_TASKS} == {"control"}
+    assert queue_for("runs_app.tasks.execute_pipeline_run") in ("", "celery")
+    gunicorn = compose["services"]["web"]["command"]
+    assert gunicorn[gunicorn.index("--config") + 1] == "python:portal.gunicorn_conf"
+
+
 def test_every_portal_service_runs_a_command_the_project_has(compose):
     for name, service in compose["services"].items():
         if "build" not in service and service.get("image", "").split(":")[0] != "datahub-portal":

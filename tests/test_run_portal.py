@@ -63,6 +63,9 @@ def test_run_portal_serves_the_demo_and_stops_on_ctrl_c(embedded_env, tmp_path):
         assert (tmp_path / "var" / "config-repo" / ".git").is_dir()
         assert (tmp_path / "data" / "applications" / "retail").is_dir()
         assert (tmp_path / "var" / "demo-secrets.json").is_file()
+        # the control worker consumes beat's control queue on the filesystem broker: the first
+        # schedule tick saw the demo's schedule
+        assert _eventually(lambda: _schedule_states(tmp_path / "var" / "portal.sqlite3"), 90)
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=60)
@@ -71,3 +74,20 @@ def test_run_portal_serves_the_demo_and_stops_on_ctrl_c(embedded_env, tmp_path):
     assert "ada    / datahub-demo" in output
     assert output.count("Demo logins") == 1
     assert output.rstrip().endswith("stopped")
+
+
+def _schedule_states(database: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(database, timeout=30) as conn:
+        return conn.execute("SELECT count(*) FROM runs_app_schedulestate").fetchone()[0]
+
+
+def _eventually(predicate, seconds: float):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(1)
+    return None

@@ -18,7 +18,7 @@ from spark_runner.engine.outputs import (
     _rows,
     _tag,
 )
-from spark_runner.engine.staging import tidy
+from spark_runner.engine.staging import drop_earlier_attempts, staging_tag, tidy
 
 
 class CsvOutput(Output):
@@ -34,7 +34,7 @@ class CsvOutput(Output):
         tag = _tag(run_id)
         self.tag = tag
         self.key = _tag(key or run_id)
-        self.tmp = f"{parent(self.path)}/.{name(self.path)}.hub-tmp-{tag}"
+        self.tmp = f"{parent(self.path)}/.{name(self.path)}.hub-tmp-{staging_tag(self.key, tag)}"
         self.old = f"{parent(self.path)}/.{name(self.path)}.hub-old-{tag}"
         self.skip = False
         self._obs = None
@@ -91,6 +91,9 @@ class CsvOutput(Output):
     def abort(self) -> None:
         with contextlib.suppress(Exception):
             self.fs.delete(self.tmp)
+
+    def drop_earlier_attempts(self) -> None:
+        drop_earlier_attempts(self.fs, self.path, self.tag, self.key)
 
 
 class RejectsOutput(Output):

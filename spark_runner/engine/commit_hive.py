@@ -22,7 +22,7 @@ from spark_runner.engine.outputs import (
     _rows,
     _tag,
 )
-from spark_runner.engine.staging import _newest, staging_max_age
+from spark_runner.engine.staging import _newest, key_and_attempt, staging_max_age, staging_tag
 
 
 class HiveOutput(Output):
@@ -54,7 +54,8 @@ class HiveOutput(Output):
         self.file_append = target.mode == "append"
         self.fmt = target.format
         self.warehouse = warehouse.rstrip("/")
-        self.staging_root = f"{self.warehouse}/_hub_staging/{self.tag}"
+        self.attempt = staging_tag(self.key, self.tag)  # names this attempt's staging
+        self.staging_root = f"{self.warehouse}/_hub_staging/{self.attempt}"
         self.staging = f"{self.staging_root}/{self.db}.{self.table}"
         self.exists = False
         self.partitions: list[str] = list(target.partition_by)
@@ -120,7 +121,7 @@ class HiveOutput(Output):
             )
         elif not self.partitions and (target.mode != "append" or not self.exists):
             # A whole new version of the table, swapped in at commit.
-            self.version_dir = f"{self._root()}/v-{self.tag}"
+            self.version_dir = f"{self._root()}/v-{self.attempt}"
             self.fs.delete(self.version_dir)
             (
                 df.write.format(target.format)
@@ -134,27 +135,32 @@ class HiveOutput(Output):
                 self.staging
             )
 
-    def _tidy(self, now: float | None = None) -> None:
-        """Deletes what killed runs left: their ``_hub_staging/<run>`` folders and this table's
-        ``v-<run>`` version folders that the table does not point at, once nothing in them
-        changed for ``HUB_STAGING_MAX_AGE_SECONDS`` (a live run's are younger); and at once
-        the staging of an earlier attempt with this run's output key (that attempt is over)."""
+    def _tidy(self, now: float | None = None, only_earlier: bool = False) -> None:
+        """Deletes what killed runs left: their ``_hub_staging/<key>[.<run>]`` folders and this
+        table's ``v-<key>[.<run>]`` version folders that the table does not point at; at once
+        when they belong to another attempt of this run's output key (that attempt is over),
+        otherwise once nothing in them changed for ``HUB_STAGING_MAX_AGE_SECONDS`` (a live
+        run's are younger). ``only_earlier``: just the former (after a successful commit)."""
         now = time.time() if now is None else now
         limit = staging_max_age()
         current = ""
-        if self.exists:
-            with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):
+            if self.exists or only_earlier:
                 current = self.fs.qualify(hive.table_location(self.spark, self.db, self.table))
         found = self.fs.glob_status(f"{glob_escape(self.warehouse)}/_hub_staging/*")
         found += self.fs.glob_status(f"{glob_escape(self._root())}/v-*")
         for folder, modified, is_dir in found:
             tag = name(folder)[2:] if name(folder).startswith("v-") else name(folder)
-            if not is_dir or tag in (self.tag, "base") or self.fs.qualify(folder) == current:
+            if not is_dir or tag in (self.attempt, "base") or self.fs.qualify(folder) == current:
                 continue
-            earlier = tag == self.key and self.key != self.tag
-            if earlier or (now - modified > limit and now - _newest(self.fs, folder) > limit):
+            earlier = key_and_attempt(tag)[0] == self.key
+            stale = now - modified > limit and now - _newest(self.fs, folder) > limit
+            if earlier or (stale and not only_earlier):
                 with contextlib.suppress(Exception):
                     self.fs.delete(folder)
+
+    def drop_earlier_attempts(self) -> None:
+        self._tidy(only_earlier=True)
 
     def _merged(self, df: DataFrame) -> DataFrame:
         keys = list(self.target.keys)

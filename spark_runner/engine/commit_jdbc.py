@@ -28,3 +28,6 @@ class DatabaseOutput(Output):
 
     def abort(self) -> None:
         self.writer.abort()
+
+    def drop_earlier_attempts(self) -> None:
+        self.writer.drop_earlier_attempts()

@@ -44,6 +44,10 @@ class Output:
     def abort(self) -> None:  # drop what stage left
         pass
 
+    def drop_earlier_attempts(self) -> None:
+        """After every target committed: delete the staging any other attempt of this run's
+        output key left (a killed retry's; a reaped attempt that wrote on). Best effort."""
+
 
 # Staging writes land in a folder only the engine reads; the engine's own rename at commit is
 # what makes them visible. So the file committer may move each task's files into the staging

@@ -1,5 +1,6 @@
-"""Staging left by killed runs: its age limit, the tidy-up before a CSV target is staged, and the
-recovery of an overwrite killed between its two renames."""
+"""Staging: named by output key and attempt; what killed attempts left (deleted at once when it is
+an earlier attempt of the same output key, else after an age limit); the tidy-up before a CSV
+target is staged; and the recovery of an overwrite killed between its two renames."""
 
 from __future__ import annotations
 
@@ -18,15 +19,28 @@ def staging_max_age() -> float:
         return 3600.0
 
 
+def staging_tag(key_tag: str, run_tag: str) -> str:
+    """Names an attempt's staging by output key and attempt: ``<key>`` for a first attempt (its
+    run id is the key), ``<key>.<run>`` for a retry. Tags never hold a dot (``outputs._tag``)."""
+    return key_tag if key_tag == run_tag else f"{key_tag}.{run_tag}"
+
+
+def key_and_attempt(tag: str) -> tuple[str, str]:
+    """The output key and the attempt a staging tag names (the inverse of ``staging_tag``)."""
+    key, _, run = tag.partition(".")
+    return key, run or key
+
+
 def tidy(fs: FS, path: str, run_tag: str, key_tag: str, now: float | None = None) -> None:
     """Before a CSV target is staged, with one listing of what sits beside it:
 
     * recover: a run killed between the two renames of an overwrite left the old folder aside
       (``.<name>.hub-old-<run>``) and no destination: put it back;
-    * stale staging: ``.<name>.hub-tmp-<run>`` folders of killed attempts are deleted when
-      nothing in them changed for ``HUB_STAGING_MAX_AGE_SECONDS`` (default an hour), or when
-      they belong to an earlier attempt with this run's output key (that attempt is over: its
-      retry is running). A concurrent live run's staging is younger and is left alone.
+    * stale staging: ``.<name>.hub-tmp-<key>[.<run>]`` folders of killed attempts are deleted
+      at once when they belong to an earlier attempt of this run's output key (that attempt is
+      over: its retry is running), otherwise when nothing in them changed for
+      ``HUB_STAGING_MAX_AGE_SECONDS`` (default an hour). A concurrent live run's staging is
+      younger and is left alone.
     """
     prefix = f".{name(path)}.hub-"
     found = fs.glob_status(f"{glob_escape(parent(path))}/{glob_escape(prefix)}*")
@@ -46,12 +60,24 @@ def tidy(fs: FS, path: str, run_tag: str, key_tag: str, now: float | None = None
             elif now - modified > limit:
                 fs.delete(candidate)  # a finished swap whose last delete did not happen
         elif rest.startswith("tmp-"):
-            tag = rest[len("tmp-") :]
-            if tag == run_tag:
+            key, attempt = key_and_attempt(rest[len("tmp-") :])
+            if (key, attempt) == (key_tag, run_tag):
                 continue  # ours (deleted before staging anyway)
-            if (tag == key_tag and key_tag != run_tag) or now - _newest(fs, candidate) > limit:
+            if key == key_tag or now - _newest(fs, candidate) > limit:
                 with contextlib.suppress(Exception):
                     fs.delete(candidate)
+
+
+def drop_earlier_attempts(fs: FS, path: str, run_tag: str, key_tag: str) -> None:
+    """After a successful commit: deletes every other attempt's staging of this output key
+    beside ``path`` (a reaped attempt whose worker still wrote after this one began)."""
+    prefix = f".{name(path)}.hub-tmp-"
+    pattern = f"{glob_escape(parent(path))}/{glob_escape(prefix + key_tag)}*"
+    for candidate, _, _ in fs.glob_status(pattern):
+        key, attempt = key_and_attempt(name(candidate)[len(prefix) :])
+        if key == key_tag and attempt != run_tag:
+            with contextlib.suppress(Exception):
+                fs.delete(candidate)
 
 
 def recover(fs: FS, path: str) -> None:

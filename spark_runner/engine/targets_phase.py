@@ -97,6 +97,9 @@ class TargetsPhase:
         for output in self.outputs:
             self.where = f"commit target {output.kind} {output.name}"
             output.commit()
+        for output in self.outputs:
+            with contextlib.suppress(Exception):
+                output.drop_earlier_attempts()
 
     def abort(self) -> None:
         for output in self.outputs:

@@ -12,6 +12,7 @@ import pytest
 from spark_runner.engine import run_pipeline
 from spark_runner.engine.commit import tidy
 from spark_runner.engine.fs import FS
+from spark_runner.engine.staging import drop_earlier_attempts
 from tests.engine.helpers import JDBC, Workspace, read_csv_dir, rows
 
 pytestmark = pytest.mark.spark
@@ -91,13 +92,19 @@ def test_database_append_with_the_same_key_is_applied_once(spark, tmp_path, scra
 
     # when
     first = _run(ws, pipeline, "d1", "d1")
-    with psycopg.connect(scratch_db, autocommit=True) as conn:  # as if d1 had been killed
-        conn.execute("CREATE TABLE sales_idem__hub_d1 (id text)")
+    with psycopg.connect(scratch_db, autocommit=True) as conn:  # as if d1 and a retry were killed
+        conn.execute("CREATE TABLE sales_idem__hub_d1 (id text)")  # named before attempts were
+        conn.execute("CREATE TABLE sales_idem__hub_d1_killed2 (id text)")
+        conn.execute("CREATE TABLE sales_idem__hub_d10_other (id text)")  # another key
     again = _run(ws, pipeline, "d1-retry", "d1")
     # then
     assert table() == ONCE
-    with psycopg.connect(scratch_db) as conn:
-        assert conn.execute("SELECT to_regclass('sales_idem__hub_d1')").fetchone() == (None,)
+    with psycopg.connect(scratch_db, autocommit=True) as conn:
+        left = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE tablename LIKE 'sales\\_idem\\_\\_hub%%'"
+        ).fetchall()
+        conn.execute("DROP TABLE sales_idem__hub_d10_other")
+    assert left == [("sales_idem__hub_d10_other",)]
     assert [t.rows_written for t in first.targets] == [3]
     assert [t.rows_written for t in again.targets] == [0]
     # when: another key
@@ -128,6 +135,27 @@ def test_stale_staging_folders_are_cleaned_and_a_live_runs_is_kept(spark, tmp_pa
     tidy(FS(spark), f"file://{out}/daily", run_tag="key1-retry", key_tag="key1")
     # then
     assert sorted(p.name for p in out.iterdir()) == [".daily.hub-tmp-live"]
+
+
+def test_staging_is_named_by_output_key_and_attempt_and_every_other_attempt_of_the_key_goes(
+    spark, tmp_path
+):
+    # given, beside an export: the first attempt of key k1 (named k1), a killed retry of it
+    # (k1.r2), ours (k1.r3), and a live run of another key that starts with the same characters
+    out = tmp_path / "exports"
+    out.mkdir()
+    names = ["k1", "k1.r2", "k1.r3", "k10"]
+    for tag in names:
+        (out / f".daily.hub-tmp-{tag}" / "_temporary").mkdir(parents=True)
+    # when the retry r3 tidies before it stages
+    tidy(FS(spark), f"file://{out}/daily", run_tag="r3", key_tag="k1")
+    # then only the other attempts of k1 went
+    assert sorted(p.name for p in out.iterdir()) == [".daily.hub-tmp-k1.r3", ".daily.hub-tmp-k10"]
+    # when a late write of a reaped attempt comes back, and r3 has committed
+    (out / ".daily.hub-tmp-k1.r2").mkdir()
+    drop_earlier_attempts(FS(spark), f"file://{out}/daily", run_tag="r3", key_tag="k1")
+    # then it goes too (r3's own staging is renamed into place by its commit)
+    assert sorted(p.name for p in out.iterdir()) == [".daily.hub-tmp-k1.r3", ".daily.hub-tmp-k10"]
 
 
 def test_a_run_cleans_a_killed_attempts_staging_beside_its_csv_export(spark, tmp_path):

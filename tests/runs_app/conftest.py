@@ -5,6 +5,7 @@ Run with ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/datahub_orch`` (pytes
 ``test_datahub_orch``) and ``CELERY_BROKER_URL=redis://127.0.0.1:6379/15``.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -144,16 +145,31 @@ def worker_env(django_db_setup, tmp_path_factory):
         "HUB_CANCEL_POLL_SECONDS": "0.2",
         "HUB_RETRY_BACKOFF_SECONDS": "0",
         "HUB_TASK_QUEUE": queue,
+        "HUB_CONTROL_QUEUE": f"{queue}-control",
         "PYTHONPATH": str(ROOT),
     }
     return {"env": env, "queue": queue, "base": base}
 
 
 class Worker:
-    def __init__(self, env, queue, pool="solo"):
-        argv = [sys.executable, "-m", "celery", "-A", "portal", "worker", "-P", pool, "-c", "1"]
-        argv += ["-Q", queue, "--without-mingle", "--without-gossip", "--loglevel", "WARNING"]
-        self.process = subprocess.Popen(argv, env=env, cwd=ROOT, start_new_session=True)
+    """A Celery worker process on ``queue`` (comma-separated queues); its output goes to ``log``
+    when given (JSON lines), else to the test's output."""
+
+    def __init__(self, env, queue, pool="solo", log=None, concurrency=1, loglevel="WARNING"):
+        argv = [sys.executable, "-m", "celery", "-A", "portal", "worker", "-P", pool]
+        argv += ["-c", str(concurrency), "-Q", queue, "-n", f"{uuid.uuid4().hex[:8]}@%h"]
+        argv += ["--without-mingle", "--without-gossip", "--loglevel", loglevel]
+        self.log = log
+        out = open(log, "ab") if log else None  # noqa: SIM115 - the child keeps it open
+        self.process = subprocess.Popen(
+            argv, env=env, cwd=ROOT, start_new_session=True, stdout=out, stderr=out
+        )
+        if out:
+            out.close()
+
+    def lines(self) -> list[dict]:
+        """The JSON lines of its log (anything else, like Celery's banner, is skipped)."""
+        return json_lines(self.log)
 
     def kill(self, sig=signal.SIGKILL):
         if self.process.poll() is None:
@@ -178,16 +194,31 @@ def celery_workers(worker_env, settings, transactional_db):
     settings.HUB_DATA_ROOT = Path(worker_env["env"]["HUB_DATA_ROOT"])
     settings.HUB_HEARTBEAT_SECONDS = 2
     settings.HUB_TASK_QUEUE = worker_env["queue"]
+    settings.HUB_CONTROL_QUEUE = worker_env["env"]["HUB_CONTROL_QUEUE"]
     started = []
 
-    def start(pool="solo"):
-        worker = Worker(worker_env["env"], worker_env["queue"], pool)
+    def start(pool="solo", log=None):
+        queues = f"{worker_env['queue']},{settings.HUB_CONTROL_QUEUE}"
+        worker = Worker(worker_env["env"], queues, pool, log=log)
         started.append(worker)
         return worker
 
     yield start
     for worker in started:
         worker.stop()
+
+
+def json_lines(path) -> list[dict]:
+    import json
+
+    found = []
+    if not path or not Path(path).exists():
+        return found
+    for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("{"):
+            with contextlib.suppress(ValueError):
+                found.append(json.loads(line))
+    return found
 
 
 def wait_for(predicate, timeout=60, every=0.2):

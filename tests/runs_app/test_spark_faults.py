@@ -3,6 +3,7 @@ through a real Celery worker): the run is reaped, retried, and its output is wri
 
 import csv
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,10 @@ pytestmark = [pytest.mark.spark, pytest.mark.celery, pytest.mark.django_db(trans
 
 ROWS = 300_000  # enough for the write to take a moment, so the kill lands inside it
 HEARTBEAT = 3
+
+
+def _warehouse(base: Path) -> Path:
+    return base.parent / "warehouse-kill"
 
 
 def _pipeline(id):
@@ -44,6 +49,7 @@ def spark_workers(worker_env, settings, transactional_db):
     settings.HUB_CONFIG_REPO = Path(worker_env["env"]["HUB_CONFIG_REPO"])
     settings.HUB_DATA_ROOT = base
     settings.HUB_TASK_QUEUE = worker_env["queue"] + "-spark-kill"
+    settings.HUB_CONTROL_QUEUE = settings.HUB_TASK_QUEUE + "-control"
     settings.HUB_RUNNER = ""
     settings.HUB_HEARTBEAT_SECONDS = HEARTBEAT
     settings.HUB_LOST_RUN_RETRIES = 1
@@ -55,17 +61,24 @@ def spark_workers(worker_env, settings, transactional_db):
             writer.writerow(["id", "name", "city"])
             writer.writerows((i, f"näme {i}", "Zürich") for i in range(ROWS, 0, -1))
     started = []
+    logs = base.parent / "spark-kill-logs"
+    logs.mkdir(exist_ok=True)
 
     def start():
         env = {
             **worker_env["env"],
             "HUB_RUNNER": "",
             "HUB_TASK_QUEUE": settings.HUB_TASK_QUEUE,
+            "HUB_CONTROL_QUEUE": settings.HUB_CONTROL_QUEUE,
             "HUB_HEARTBEAT_SECONDS": str(HEARTBEAT),
-            # each worker its own Derby metastore folder: the killed JVM's is left as it died
+            # each worker its own Derby metastore folder (when no HUB_METASTORE_URL): the killed
+            # JVM's is left as it died; one warehouse, where every attempt stages its Hive rows
             "HUB_VAR_DIR": str(base.parent / f"var-kill-{len(started)}"),
+            "HUB_SPARK_WAREHOUSE": str(_warehouse(base)),
+            "LOG_LEVEL": "INFO",
         }
-        started.append(Worker(env, settings.HUB_TASK_QUEUE))
+        log = logs / f"{uuid.uuid4().hex[:8]}.log"
+        started.append(Worker(env, settings.HUB_TASK_QUEUE, log=log))
         return started[-1]
 
     yield start
@@ -95,7 +108,7 @@ def test_a_spark_worker_killed_while_writing_is_reaped_retried_and_writes_once(
     killed_at = time.time()
     assert _final(run.id) is None  # it was still running
 
-    # then the reaper (beat calls it every 0.4 interval; here a little more often) ends it ...
+    # then the reaper (beat calls it every 0.25 interval; here every 0.5 s) ends it ...
     wait_for(lambda: execution.reap() or _final(run.id), timeout=30, every=0.5)
     lost = PipelineRun.objects.get(id=run.id)
     assert (lost.status, lost.error_category) == ("failed", "worker_lost")
@@ -127,3 +140,69 @@ def test_a_spark_worker_killed_while_writing_is_reaped_retried_and_writes_once(
             assert rows[1:3] == [["1", "näme 1", "Zürich"], ["10", "näme 10", "Zürich"]]
     assert len(ids) == ROWS and len(set(ids)) == ROWS
     assert not PipelineRun.objects.filter(status="running").exists()
+
+
+def _retry_pipeline(id):
+    """Two targets, Hive first: while the CSV target stages, the Hive staging is there too."""
+    return (
+        f'<pipeline id="{id}" version="1.0" layer="staging">'
+        f'<sources><csv id="events" path="in/events.csv" header="true"/></sources>'
+        f'<transformations><sort source="events" orderBy="id"/></transformations>'
+        f'<targets><hive table="kill_db.{id}" mode="append"/>'
+        f'<csv path="out/{id}" mode="append"/></targets></pipeline>'
+    ).encode()
+
+
+def _leftovers(out: Path, warehouse: Path, key="") -> list[str]:
+    """Staging of the output key ``key`` (default: any): CSV ``.k_retry.hub-tmp-<key>[.<run>]``,
+    Hive ``_hub_staging/<key>[.<run>]`` and version folders ``v-<key>[.<run>]``."""
+    found = [p for p in out.glob(".k_retry.hub-tmp-*") if str(key) in p.name]
+    found += [p for p in warehouse.glob("_hub_staging/*") if str(key) in p.name]
+    found += [p for p in warehouse.glob("kill_db.db/*/v-*") if str(key) in p.name]
+    return sorted(str(p) for p in found if p.name != "v-base")
+
+
+@pytest.mark.timeout(1500)  # three Spark workers start one after the other
+def test_a_retry_killed_while_it_writes_leaves_no_staging_once_the_next_attempt_succeeds(
+    spark_workers, settings
+):
+    # given a run whose first attempt was killed, and whose retry is killed while it writes
+    # (CSV and Hive targets)
+    settings.HUB_LOST_RUN_RETRIES = 2
+    Published(settings.HUB_CONFIG_REPO).commit(
+        {f"applications/{APP}/staging/pipelines/k_retry.xml": _retry_pipeline("k_retry")}
+    )
+    out = settings.HUB_DATA_ROOT / "applications" / APP / "out"
+    warehouse = _warehouse(settings.HUB_DATA_ROOT)
+    run = run_trigger(application=APP, pipeline_id="k_retry", params={})
+    attempt = run
+    for n in (1, 2):
+        worker = spark_workers()
+        tmp = out / (f".k_retry.hub-tmp-{run.id}" + (f".{attempt.id}" if n > 1 else ""))
+        wait_for(tmp.exists, timeout=300, every=0.02)
+        if n == 2:
+            hive = warehouse / "_hub_staging" / f"{run.id}.{attempt.id}"
+            assert hive.exists()  # the Hive target staged before the CSV one
+        worker.kill()
+        wait_for(lambda a=attempt: execution.reap() or _final(a.id), timeout=30, every=0.5)
+        assert PipelineRun.objects.get(id=attempt.id).error_category == "worker_lost"
+        attempt = PipelineRun.objects.get(rerun_of=attempt)
+    assert _leftovers(out, warehouse, run.id)  # the killed retry's staging is there
+
+    # when the third attempt runs to success
+    worker = spark_workers()
+    assert wait_for(lambda: _final(attempt.id), timeout=300) == "succeeded"
+    worker.stop()
+
+    # then no staging of the run's output key (nor any other) is left, and every row is there once
+    assert _leftovers(out, warehouse) == []
+    attempt.refresh_from_db()
+    assert [t["rows_written"] for t in attempt.targets] == [ROWS, ROWS]
+    parts = [p for p in (out / "k_retry").iterdir() if p.name.startswith("part-")]
+    assert parts and all(p.name.startswith(f"part-{run.id}") for p in parts)
+    assert sum(len(p.read_text(encoding="utf-8").splitlines()) - 1 for p in parts) == ROWS
+
+    # and the worker's log named the run on every line it wrote during it, the engine's too
+    mine = [line for line in worker.lines() if line.get("run_id") == str(attempt.id)]
+    assert {line["logger"] for line in mine} >= {"runs_app.execution", "spark_runner.engine"}
+    assert all(line["pipeline"] == "k_retry" for line in mine)

@@ -75,3 +75,35 @@ def test_a_worker_killed_mid_run_is_reaped_and_the_run_retried_once(celery_worke
     assert (out / "w_crash.starts").read_text().split() == [str(run.id), str(retry.id)]
     assert (out / "w_crash.txt").read_text().splitlines() == [lost.params["runDate"]]
     assert not PipelineRun.objects.filter(status="running").exists()
+
+
+def test_a_workers_log_is_json_lines_naming_the_run_of_each_line_it_wrote_during_a_run(
+    celery_workers, settings, tmp_path
+):
+    # given a worker whose output goes to a file
+    log = tmp_path / "worker.log"
+    worker = celery_workers(log=log)
+    published = Published(settings.HUB_CONFIG_REPO)
+    published.pipeline("w_logged")
+    published.pipeline("w_failing", behaviour="fail")
+
+    # when it runs two pipelines
+    runs = [
+        run_trigger(application=APP, pipeline_id=id, params={}) for id in ("w_logged", "w_failing")
+    ]
+    for run in runs:
+        wait_for(lambda run=run: _final(PipelineRun, run.id))
+    worker.stop()
+
+    # then its output is JSON lines, and each run's lines carry the run, application, pipeline
+    lines = worker.lines()
+    assert lines, log.read_text()
+    assert all({"ts", "level", "logger", "message"} <= set(line) for line in lines)
+    for run, end in zip(runs, ("run succeeded", "run failed"), strict=True):
+        mine = [line for line in lines if line.get("run_id") == str(run.id)]
+        assert {line["message"].split(" (")[0] for line in mine} >= {"run started", end}, lines
+        assert all(
+            (line["application"], line["pipeline"]) == (APP, run.pipeline_id) for line in mine
+        )
+    # Celery's own lines went through the same formatter (it did not take over the root logger)
+    assert not [line for line in log.read_text().splitlines() if line.startswith("[20")]

@@ -1,4 +1,6 @@
-"""`make run`: migrate, load the demo, then web + one Celery worker + beat in the foreground."""
+"""`make run`: migrate, load the demo, then web + a run worker + a control worker + beat in the
+foreground. The control worker consumes only the control queue (reaper, schedule tick, SLA check,
+notifications), so a long run never delays them; on the embedded filesystem broker too."""
 
 import os
 import signal
@@ -11,11 +13,13 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from portal.management.commands.load_demo import demo_secrets_file, load_demo_portal
+from runs_app.conf import get
 
 
 class Command(BaseCommand):
     help = (
-        "Start the portal with demo data: web server, one Celery worker and beat. Ctrl-C stops all."
+        "Start the portal with demo data: web server, a run worker, a control worker and beat. "
+        "Ctrl-C stops all."
     )
 
     def add_arguments(self, parser):
@@ -37,16 +41,23 @@ class Command(BaseCommand):
         # The demo's masking key is generated into a local secrets file (demo only).
         env.setdefault("HUB_SECRETS_FILE", str(demo_secrets_file()))
         beat_file = str(settings.VAR_DIR / "celerybeat-schedule")
+        run_queue = get("HUB_TASK_QUEUE") or "celery"
         commands = {
             "web": [
                 python, "-m", "gunicorn", "portal.wsgi:application",
+                "--config", "python:portal.gunicorn_conf",
                 "--bind", f"{host}:{port}", "--workers", "2", "--threads", "4",
-                "--access-logfile", "-",
             ],
             "worker": [
-                python, "-m", "celery", "-A", "portal", "worker",
-                "--loglevel", "WARNING", "--concurrency", "1",
+                python, "-m", "celery", "-A", "portal", "worker", "-n", "runs@%h",
+                "-Q", run_queue, "--loglevel", "WARNING", "--concurrency", "1",
                 "--without-mingle", "--without-gossip",
+            ],
+            # Threads: control tasks are short and mostly wait on the database or a webhook.
+            "control": [
+                python, "-m", "celery", "-A", "portal", "worker", "-n", "control@%h",
+                "-Q", get("HUB_CONTROL_QUEUE"), "--pool", "threads", "--concurrency", "4",
+                "--loglevel", "WARNING", "--without-mingle", "--without-gossip",
             ],
             "beat": [
                 python, "-m", "celery", "-A", "portal", "beat",
@@ -64,7 +75,7 @@ class Command(BaseCommand):
             lines.append("Demo logins (demo only):")
             lines += [f"  {login}" for login in logins]
             lines.append("")
-        lines.append("Press Ctrl-C to stop the web server, the worker and beat.")
+        lines.append("Press Ctrl-C to stop the web server, the workers and beat.")
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
 
     def _wait(self, processes):

@@ -166,7 +166,8 @@ APPLIED_TABLE = "hub_applied_outputs"
 
 
 class JdbcTargetWriter:
-    """Stages rows into ``<table>__hub_<run>`` then commits them in one transaction."""
+    """Stages rows into ``<table>__hub_<key>_<run>`` (output key and attempt), then commits them
+    in one transaction."""
 
     def __init__(self, spark, target, run_id: str, secrets, key: str = ""):
         if vendor(target.jdbc_url) != "postgresql":
@@ -181,11 +182,12 @@ class JdbcTargetWriter:
         schema, _, table = quote_table(target.table).rpartition(".")
         self.schema = schema or "public"
         self.table = table
-        suffix = re.sub(r"[^A-Za-z0-9]", "", run_id)[:16].lower() or "run"
-        self.staging = f"{table[:40]}__hub_{suffix}"
         self.key = key or run_id
-        earlier = re.sub(r"[^A-Za-z0-9]", "", self.key)[:16].lower() or "run"
-        self.earlier_staging = f"{table[:40]}__hub_{earlier}"
+        # 30 + 6 + 12 + 1 + 12 characters: within PostgreSQL's 63.
+        self.key_prefix = f"{table[:30]}__hub_{_short(self.key)}_"
+        self.staging = f"{self.key_prefix}{_short(run_id)}"
+        # the name before attempts were in it (``<table>__hub_<key>``), left by a killed one
+        self.earlier_staging = f"{table[:40]}__hub_{_short(self.key, 16)}"
         self.skipped = False  # append already applied by an earlier run with the same key
 
     def _connect(self):
@@ -212,10 +214,26 @@ class JdbcTargetWriter:
             options["password"] = self.password or ""
         with self._connect() as conn:
             self._drop_staging(conn)
-            if self.earlier_staging != self.staging:
-                # an earlier attempt with this output key was killed: its staging table goes
-                self._drop_staging(conn, self.earlier_staging)
+            # an earlier attempt with this output key was killed: its staging tables go
+            self._drop_earlier(conn)
         df.write.format("jdbc").options(**options).mode("overwrite").save()
+
+    def _drop_earlier(self, conn) -> None:
+        """Drops every other attempt's staging table of this output key."""
+        like = self.key_prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
+        names = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename LIKE %s",
+            (self.schema, like + "%"),
+        ).fetchall()
+        for (table,) in [*names, (self.earlier_staging,)]:
+            if table != self.staging:
+                self._drop_staging(conn, table)
+
+    def drop_earlier_attempts(self) -> None:
+        """After a successful commit; waits at most 5 s for a lock a reaped attempt still holds."""
+        with self._connect() as conn:
+            conn.execute("SET lock_timeout = '5s'")
+            self._drop_earlier(conn)
 
     def _drop_staging(self, conn, staging: str | None = None) -> None:
         from psycopg import sql
@@ -323,6 +341,10 @@ class JdbcTargetWriter:
                 self._drop_staging(conn)
         except Exception:  # noqa: S110 - best effort cleanup
             pass
+
+
+def _short(value: str, length: int = 12) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", value)[:length].lower() or "run"
 
 
 def _pg_message(exc) -> str:
