@@ -123,6 +123,10 @@ class ChangeRequest(models.Model):
         related_name="merged_change_requests",
     )
     conflict_files = models.JSONField(default=list, blank=True)
+    # Governance findings at head_commit, stored when it is proposed or updated so lists never
+    # read git; None when they could not be computed.
+    findings = models.PositiveIntegerField(null=True, blank=True)
+    high_findings = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -132,6 +136,7 @@ class ChangeRequest(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["status", "application"]),
+            models.Index(fields=["status", "submitted_at", "created_at", "id"], name="cr_queue"),
             models.Index(fields=["head_commit"]),
             models.Index(fields=["merge_commit"]),
         ]

@@ -43,7 +43,6 @@ _DEFAULTS = {
     # A worker whose job node ended starts the next ready node itself (no broker round trip)
     # when nothing else waits, up to this many times in a row; 0 turns it off.
     "HUB_HANDOFF_LIMIT": lambda: env_int("HUB_HANDOFF_LIMIT", 100),
-    "HUB_METRICS_CACHE_SECONDS": lambda: env_float("HUB_METRICS_CACHE_SECONDS", 15.0),
     "HUB_PORTAL_URL": lambda: env_str("HUB_PORTAL_URL", "http://localhost:8000"),
 }
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from runs_app import charts, services
+from runs_app import charts, reports, services
 from runs_app import page_queries as q
 from runs_app.forms import DefinitionNotFound, RunNowForm, params_from_post
 from runs_app.models import Alert, JobRun
@@ -263,17 +263,87 @@ def dashboard(request):
     running = [_decorate(r) for r in q.running_now(visible)]
     if request.htmx.target == "running":  # the 5 s refresh of "Currently running" only
         return respond(request, "runs_app/partials/running.html", {"running": running})
-    per_day = q.runs_per_day(visible)
-    compliance = q.sla_compliance(visible)
-    for row in compliance:
-        row["bar"] = charts.percent_bar(row["percent"])
+    per_day = reports.runs_per_day(visible)
+    window = 30
+    compliance = _compliance_rows(reports.compliance(visible, window), window)
     context = {
         "per_day_chart": charts.runs_per_day(per_day),
         "per_day_total": sum(d.total for d in per_day),
         "per_day_failed": sum(d.failed for d in per_day),
         "compliance": compliance,
+        "window": window,
         "reasons": q.failure_reasons(visible),
         "running": running,
         "unread": q.unread_count(visible),
     }
     return respond(request, "runs_app/dashboard.html", context)
+
+
+# ---------------------------------------------------------------- SLA
+
+
+def _runs_link(**params) -> str:
+    from urllib.parse import urlencode
+
+    query = urlencode({k: v for k, v in params.items() if v})
+    return f"{reverse('runs:run_list')}?{query}"
+
+
+def _compliance_rows(rows, days: int) -> list[dict]:
+    """Each figure with the link to the runs behind it (the run list's filters)."""
+    since = reports.first_day(days).isoformat()
+    result = []
+    for row in rows:
+        scope = {"application": row.application, "pipeline": row.name, "from": since}
+        result.append(
+            {
+                "row": row,
+                "bar": charts.percent_bar(row.percent),
+                "met_href": _runs_link(**scope, sla="met"),
+                "missed_href": _runs_link(**scope, sla="missed"),
+                "pending_href": _runs_link(**scope, sla="pending"),
+            }
+        )
+    return result
+
+
+@login_required
+def sla(request):
+    visible = q.visible_applications(request.user)
+    applications = visible if visible is not None else q.applications_for(request.user)
+    try:
+        days = int(request.GET.get("days", 30))
+    except ValueError:
+        days = 30
+    days = days if days in reports.WINDOWS else 30
+    application = request.GET.get("application", "")
+    if application and visible is not None and application not in visible:
+        application = ""
+    scope = [application] if application else visible
+    trend = reports.trend(scope)
+    context = {
+        "days": days,
+        "windows": reports.WINDOWS,
+        "application": application,
+        "applications": applications,
+        "per_application": _compliance_rows(reports.compliance(scope, days), days),
+        "per_name": _compliance_rows(reports.compliance(scope, days, per="name"), days),
+        "trend_days": len(trend),
+        "trend_chart": charts.sla_trend(
+            [
+                charts.SlaDay(
+                    d.day,
+                    d.met,
+                    d.missed,
+                    d.pending,
+                    _runs_link(application=application, day=d.day.isoformat(), sla="missed")
+                    if d.missed
+                    else _runs_link(application=application, day=d.day.isoformat(), sla="met"),
+                )
+                for d in trend
+            ]
+        ),
+        "trend_met": sum(d.met for d in trend),
+        "trend_missed": sum(d.missed for d in trend),
+    }
+    return respond(request, "runs_app/sla.html", context)
