@@ -10,6 +10,28 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from pipelines_app.models import AuditEvent
 
+# For the audit page's suggestions (its action filter is an exact match or "prefix.*").
+KNOWN_ACTIONS = (
+    "application.change",
+    "application.create",
+    "audit.export",
+    "auth.token",
+    "change_request.*",
+    "change_request.approve",
+    "change_request.branch_restored",
+    "change_request.comment",
+    "change_request.conflict",
+    "change_request.create",
+    "change_request.merge",
+    "change_request.override",
+    "change_request.rebase",
+    "change_request.submit",
+    "change_request.update",
+    "change_request.withdraw",
+    "membership.grant",
+    "membership.revoke",
+)
+
 
 def _client(request) -> tuple[str | None, str]:
     if request is None:

@@ -228,7 +228,10 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["action", "created_at"])]
+        indexes = [
+            models.Index(fields=["action", "created_at"]),
+            models.Index(fields=["actor_name", "created_at"], name="audit_actor_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.target}"

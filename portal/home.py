@@ -38,7 +38,7 @@ def home_summary(user) -> HomeSummary:
         mine = selectors.change_requests_for(user).filter(author=user)
         summary.my_changes = list(mine.filter(status__in=OPEN_CHANGE_STATUSES)[:5])
     if summary.is_reviewer:
-        summary.review_items = selectors.review_queue(user)[:5]
+        summary.review_items = selectors.review_queue(user, limit=5)
     visible = visible_applications(user)
     if names or user.is_staff:
         since = timezone.now() - timedelta(days=1)
@@ -47,6 +47,6 @@ def home_summary(user) -> HomeSummary:
             failed = failed.filter(application__in=visible)
         summary.failures = list(failed.order_by("-finished_at")[:5])
         summary.running = running_now(visible)[:5]
-        summary.alerts = list(inbox(visible)[:3])
+        summary.alerts = list(inbox(visible, limit=3))
         summary.unread_alerts = unread_count(visible)
     return summary

@@ -291,11 +291,33 @@ def deliveries_of(run):
 # ---------------------------------------------------------------- alerts
 
 
-def inbox(visible, show: str = "open"):
+ALERT_PAGE = 50
+
+
+def inbox(visible, show: str = "open", before: str = "", limit: int = ALERT_PAGE):
+    """One page of alerts, newest first, from the keyset ``before`` (``<created_at>_<id>``)
+    on the ``alert_open_page`` / ``alert_page`` indexes; unacknowledged only unless ``show``
+    is ``all``."""
     alerts = _scoped(Alert.objects.select_related("run", "job_run", "acknowledged_by"), visible)
     if show == "open":
         alerts = alerts.filter(acknowledged=False)
-    return alerts.order_by("acknowledged", "-created_at", "-id")[:200]
+    cursor = _alert_cursor(before)
+    if cursor:
+        at, ident = cursor
+        alerts = alerts.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=ident))
+    return alerts.order_by("-created_at", "-id")[:limit]
+
+
+def _alert_cursor(raw: str) -> tuple[datetime, int] | None:
+    stamp, _, ident = (raw or "").rpartition("_")
+    try:
+        return datetime.strptime(stamp, CURSOR_TIME).replace(tzinfo=UTC), int(ident)
+    except ValueError:
+        return None
+
+
+def alert_cursor_of(alert) -> str:
+    return f"{alert.created_at.astimezone(UTC).strftime(CURSOR_TIME)}_{alert.id}"
 
 
 def unread_count(visible) -> int:

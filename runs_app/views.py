@@ -220,8 +220,14 @@ def run_new(request):
 def alerts(request):
     visible = q.visible_applications(request.user)
     show = "all" if request.GET.get("show") == "all" else "open"
+    before = request.GET.get("before", "")[:60]
+    page = list(q.inbox(visible, show, before, limit=q.ALERT_PAGE + 1))
+    more = len(page) > q.ALERT_PAGE
+    page = page[: q.ALERT_PAGE]
     context = {
-        "alerts": [_label(a) for a in q.inbox(visible, show)],
+        "alerts": [_label(a) for a in page],
+        "next_cursor": q.alert_cursor_of(page[-1]) if more and page else None,
+        "paged": bool(before),
         "unread": q.unread_count(visible),
         "show": show,
         "operator_apps": set(q.applications_for(request.user, "operator")),

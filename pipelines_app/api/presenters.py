@@ -14,7 +14,9 @@ def problem_data(problem) -> dict:
     }
 
 
-def change_request_data(change_request, user) -> dict:
+def change_request_data(change_request, user, roles: dict | None = None) -> dict:
+    """``roles`` (``selectors.roles_by_application``) and ``selectors.with_approvers`` keep a
+    list of these at a fixed number of queries."""
     approvers = selectors.approvers_at_head(change_request)
     return {
         "id": change_request.number,
@@ -39,7 +41,7 @@ def change_request_data(change_request, user) -> dict:
         "conflict_files": change_request.conflict_files,
         "approvals": [a.username for a in approvers],
         "required_approvals": change_request.application.required_approvals,
-        "actions": selectors.actions_for(user, change_request),
+        "actions": selectors.actions_for(user, change_request, roles),
         "created_at": change_request.created_at,
         "updated_at": change_request.updated_at,
         "merged_at": change_request.merged_at,

@@ -193,7 +193,7 @@ def test_an_author_proposes_and_a_reviewer_approves_through_the_api(repo, alice,
     assert len(body["head_commit"]) == 40
 
     queue = api(bob).get(f"{API}/reviews/queue/").json()
-    assert [item["id"] for item in queue] == [body["id"]]
+    assert [item["id"] for item in queue["results"]] == [body["id"]]
     detail = api(bob).get(f"{API}/change-requests/{body['id']}/").json()
     assert '+<pipeline id="customer_load"' in detail["diff"]
     assert detail["governance"] == []

@@ -185,8 +185,10 @@ def test_findings_are_worked_out_once_per_head_and_again_for_a_new_head(
     with pytest.raises(GovernanceBlocked):
         services.change_request_approve(change_request=cr, reviewer=bob)
 
-    # then the application was checked and diffed in words at most once
-    assert runs == {"check": 1, "semantic": 1}
+    # then the application was checked when proposed (the counts are stored on the change
+    # request), never again, and diffed in words once
+    assert (cr.findings, cr.high_findings) == (1, 1)
+    assert runs == {"check": 0, "semantic": 1}
     assert first.governance == second.governance
     assert first.semantic_diff == second.semantic_diff
     assert queue[0].findings == 1 and queue[0].high_findings == 1
