@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from pipelines_app import permissions, selectors
+from pipelines_app import selectors
 from runs_app.models import PipelineRun
 from runs_app.page_queries import inbox, running_now, unread_count, visible_applications
 
@@ -27,12 +27,14 @@ class HomeSummary:
 
 
 def home_summary(user) -> HomeSummary:
-    names = permissions.applications_for(user)
+    roles = selectors.roles_by_application(user)  # one query, however many applications
+    names = sorted(roles)
+    held = set().union(*roles.values()) if roles else set()
     summary = HomeSummary(
-        applications=[{"name": n, "roles": permissions.roles_in(user, n)} for n in names],
-        is_author=bool(permissions.applications_for(user, "author")),
-        is_reviewer=bool(permissions.applications_for(user, "reviewer")),
-        is_operator=bool(permissions.applications_for(user, "operator")),
+        applications=[{"name": n, "roles": sorted(roles[n])} for n in names],
+        is_author="author" in held,
+        is_reviewer="reviewer" in held,
+        is_operator="operator" in held,
     )
     if summary.is_author:
         mine = selectors.change_requests_for(user).filter(author=user)

@@ -322,3 +322,26 @@ class RunTotal(RunCounts):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.application}/{self.name} {self.status}: {self.runs}"
+
+
+class RunAppDay(models.Model):
+    """The same counts per day without the pipeline (a few rows per application and day): the
+    dashboard's runs per day, the SLA trend and the per-application compliance read it."""
+
+    day = models.DateField()
+    kind = models.CharField(max_length=8)
+    application = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=STATUSES)
+    sla = models.CharField(max_length=8, choices=SLA_OUTCOMES)
+    runs = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "kind", "application", "status", "sla"], name="runappday_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["application", "day"], name="runappday_app_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.application} {self.status}: {self.runs}"

@@ -16,7 +16,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from runs_app.charts import DayCount
-from runs_app.models import ACTIVE, JobRun, PipelineRun, RunDay
+from runs_app.models import ACTIVE, JobRun, PipelineRun, RunAppDay, RunDay
 
 OUTCOMES = ("met", "missed", "pending")
 WINDOWS = (7, 30, 90)
@@ -89,8 +89,9 @@ def compliance(visible, days: int = 30, per: str = "application") -> list[Compli
     last ``days`` days (today included), by the day each run was queued."""
     first = first_day(days)
     keys = ("application",) if per == "application" else ("application", "kind", "name")
+    source = RunAppDay if per == "application" else RunDay
     rows = (
-        _scoped(RunDay.objects.filter(day__gte=first, sla__in=("met", "missed")), visible)
+        _scoped(source.objects.filter(day__gte=first, sla__in=("met", "missed")), visible)
         .values(*keys, "sla")
         .annotate(n=Sum("runs"))
         .order_by()
@@ -136,7 +137,8 @@ def trend(
 ) -> list[DayCompliance]:
     """SLA compliance per day over the last ``days`` days, oldest first; one entry per day."""
     first = first_day(days)
-    rows = _scoped(RunDay.objects.filter(day__gte=first, sla__in=("met", "missed")), visible)
+    source = RunDay if name else RunAppDay
+    rows = _scoped(source.objects.filter(day__gte=first, sla__in=("met", "missed")), visible)
     if application:
         rows = rows.filter(application=application)
     if name:
@@ -165,7 +167,7 @@ def runs_per_day(visible, days: int = 14) -> list[DayCount]:
     from the partial index."""
     first = first_day(days)
     counts: dict[date, dict[str, int]] = {}
-    ended = _scoped(RunDay.objects.filter(day__gte=first), visible)
+    ended = _scoped(RunAppDay.objects.filter(day__gte=first), visible)
     for row in ended.values("day", "status").annotate(n=Sum("runs")).order_by():
         counts.setdefault(row["day"], {}).setdefault(row["status"], 0)
         counts[row["day"]][row["status"]] += row["n"]

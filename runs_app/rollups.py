@@ -1,5 +1,6 @@
 """Rollups of ended runs: per day (``RunDay``) and since the beginning (``RunTotal``), by kind,
-application, name, status and SLA outcome, with duration buckets.
+application, name, status and SLA outcome, with duration buckets; and per day without the name
+(``RunAppDay``, counts only) for the figures over every pipeline of an application.
 
 ``record`` adds one ended run inside the transaction that ended it, with one atomic upsert per
 table (``INSERT … ON CONFLICT … DO UPDATE SET runs = runs + 1``): concurrent run ends add up,
@@ -26,7 +27,14 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from runs_app.models import DURATION_BUCKETS, JobRun, PipelineRun, RunDay, RunTotal
+from runs_app.models import (
+    DURATION_BUCKETS,
+    JobRun,
+    PipelineRun,
+    RunAppDay,
+    RunDay,
+    RunTotal,
+)
 
 BUCKET_COLUMNS = (*(f"b_{b}" for b in DURATION_BUCKETS), "b_inf")
 KEY = ("kind", "application", "name", "status", "sla")
@@ -86,8 +94,11 @@ def record(run) -> None:
         "sla": sla_outcome(run.status, run.finished_at, run.sla_deadline),
     }
     counts = counts_of(run)
-    _upsert(RunDay._meta.db_table, {"day": day_of(run.queued_at), **key}, counts)
+    day = day_of(run.queued_at)
+    _upsert(RunDay._meta.db_table, {"day": day, **key}, counts)
     _upsert(RunTotal._meta.db_table, key, counts)
+    per_app = {k: v for k, v in key.items() if k != "name"}
+    _upsert(RunAppDay._meta.db_table, {"day": day, **per_app}, {"runs": 1})
 
 
 # ---------------------------------------------------------------- rebuild
@@ -135,13 +146,12 @@ def rebuild(batch: int = 5000) -> tuple[int, int]:
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(
-                    f"LOCK TABLE {RunDay._meta.db_table}, {RunTotal._meta.db_table} "
-                    "IN EXCLUSIVE MODE"
-                )
-        RunDay.objects.all().delete()
-        RunTotal.objects.all().delete()
+                tables = ", ".join(m._meta.db_table for m in (RunDay, RunTotal, RunAppDay))
+                cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
+        for model in (RunDay, RunTotal, RunAppDay):
+            model.objects.all().delete()
         totals: dict[tuple, dict] = {}
+        per_app: dict[tuple, int] = {}
         days = 0
         pending: list[RunDay] = []
         for model, kind, name_field in (
@@ -153,6 +163,8 @@ def rebuild(batch: int = 5000) -> tuple[int, int]:
                 total = totals.setdefault(key, dict.fromkeys(COUNTS, 0))
                 for column in COUNTS:
                     total[column] += getattr(row, column)
+                app_key = (row.day, row.kind, row.application, row.status, row.sla)
+                per_app[app_key] = per_app.get(app_key, 0) + row.runs
                 pending.append(row)
                 if len(pending) >= batch:
                     days += len(RunDay.objects.bulk_create(pending))

@@ -213,5 +213,50 @@ class Migration(migrations.Migration):
                 fields=("kind", "application", "name", "status", "sla"), name="runtotal_unique"
             ),
         ),
+        migrations.CreateModel(
+            name="RunAppDay",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("kind", models.CharField(max_length=8)),
+                ("application", models.CharField(max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "queued"),
+                            ("running", "running"),
+                            ("succeeded", "succeeded"),
+                            ("failed", "failed"),
+                            ("skipped", "skipped"),
+                            ("cancelled", "cancelled"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "sla",
+                    models.CharField(
+                        choices=[("met", "met"), ("missed", "missed"), ("none", "none")],
+                        max_length=8,
+                    ),
+                ),
+                ("runs", models.BigIntegerField(default=0)),
+            ],
+            options={
+                "indexes": [models.Index(fields=["application", "day"], name="runappday_app_day")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("day", "kind", "application", "status", "sla"),
+                        name="runappday_unique",
+                    )
+                ],
+            },
+        ),
         migrations.RunPython(mark_missed_and_fill_rollups, migrations.RunPython.noop),
     ]
