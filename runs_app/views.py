@@ -313,6 +313,9 @@ def _compliance_rows(rows, days: int) -> list[dict]:
     return result
 
 
+SLA_WORST = 50
+
+
 @login_required
 def sla(request):
     visible = q.visible_applications(request.user)
@@ -327,13 +330,20 @@ def sla(request):
         application = ""
     scope = [application] if application else visible
     trend = reports.trend(scope)
+    per_name = reports.compliance(scope, days, per="name")
+    show_all = request.GET.get("pipelines") == "all"
+    # the worst first: what needs attention; "all" lists every pipeline and job
+    per_name.sort(key=lambda r: (r.percent if r.percent is not None else 101, -r.missed))
+    shown = per_name if show_all else per_name[:SLA_WORST]
     context = {
         "days": days,
         "windows": reports.WINDOWS,
         "application": application,
         "applications": applications,
         "per_application": _compliance_rows(reports.compliance(scope, days), days),
-        "per_name": _compliance_rows(reports.compliance(scope, days, per="name"), days),
+        "per_name": _compliance_rows(shown, days),
+        "per_name_total": len(per_name),
+        "per_name_hidden": len(per_name) - len(shown),
         "trend_days": len(trend),
         "trend_chart": charts.sla_trend(
             [
