@@ -125,7 +125,7 @@ def _rows(model, kind: str, name_field: str):
         .annotate(d=duration, day=TruncDate("queued_at"), outcome=outcome)
         .values("day", "application", name_field, "status", "outcome")
         .annotate(runs=Count("id"), timed=Count("id", filter=timed), total=Sum("d"), **buckets)
-        .order_by()
+        .order_by("day")  # written in day order, as run ends write them: a window is contiguous
     )
     for row in rows.iterator(chunk_size=5000):
         total = row.pop("total")

@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import RequestFactory
+from prometheus_client.parser import text_string_to_metric_families
 
 from runs_app.metrics import metrics_view
 from runs_app.services import run_trigger
@@ -32,3 +33,7 @@ def test_metrics_count_runs_failures_durations_breaches_and_the_queue(published,
     )
     assert 'pipeline_queue_depth{application="retail"} 1.0' in text
     assert "pipeline_sla_breaches_total" in text
+    families = {f.name: f.type for f in text_string_to_metric_families(text)}
+    assert families["pipeline_duration_seconds"] == "histogram"
+    assert families["pipeline_runs"] == families["pipeline_failures"] == "counter"
+    assert families["pipeline_queue_depth"] == "gauge"
