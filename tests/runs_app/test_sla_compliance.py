@@ -62,6 +62,19 @@ def test_only_a_success_by_the_deadline_meets_the_sla(five_outcomes):
     }
     today = reports.trend(None)[-1]
     assert (today.day, today.met, today.missed, today.pending) == (timezone.localdate(), 1, 3, 1)
+    runs = {
+        outcome: set(
+            PipelineRun.objects.filter(reports.outcome_filter(outcome)).values_list(
+                "pipeline_id", flat=True
+            )
+        )
+        for outcome in reports.OUTCOMES
+    }
+    assert runs == {
+        "met": {"on_time"},
+        "missed": {"broken", "stopped", "slow"},
+        "pending": {"busy"},
+    }
 
 
 def test_a_run_still_going_past_its_deadline_has_missed_it(five_outcomes):
