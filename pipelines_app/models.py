@@ -137,6 +137,9 @@ class ChangeRequest(models.Model):
         indexes = [
             models.Index(fields=["status", "application"]),
             models.Index(fields=["status", "submitted_at", "created_at", "id"], name="cr_queue"),
+            # the change list and an author's open changes, newest first
+            models.Index(fields=["-created_at", "-id"], name="cr_created"),
+            models.Index(fields=["author", "-created_at", "-id"], name="cr_author_created"),
             models.Index(fields=["head_commit"]),
             models.Index(fields=["merge_commit"]),
         ]
