@@ -12,7 +12,9 @@ page ``--requests`` times one after the other on loopback.
 
 Prints per page p50/p95 server time (``X-Bench-Ms``, from ``bench.pages_timing``) and the SQL
 queries it ran, beside the baseline (one run by primary key through the API) and the ratio to
-it; then streams the whole audit log as JSON lines and reports the peak RSS of the web workers.
+it, and the median CPU time of the request's thread and SQL time (on a loaded machine wall time
+mostly measures waiting for a core; CPU time is what the page costs); then streams the whole
+audit log as JSON lines and reports the peak RSS of the web workers.
 The fill is kept: a second run reuses it (``--refill`` starts again).
 """
 
@@ -377,18 +379,22 @@ class Client:
 
 
 def measure(client: Client, path: str, n: int) -> dict:
-    times, queries, status = [], set(), None
+    times, cpu, sql, queries, status = [], [], [], set(), None
     for i in range(n + 2):
         response, _ = client.get(path)
         status = response.status
         if i < 2:  # warm-up: connections, template and URL caches
             continue
         times.append(float(response.getheader("X-Bench-Ms") or "nan"))
+        cpu.append(float(response.getheader("X-Bench-Cpu-Ms") or "nan"))
+        sql.append(float(response.getheader("X-Bench-Sql-Ms") or "nan"))
         queries.add(int(response.getheader("X-Bench-Queries") or -1))
     times.sort()
     return {
         "p50": statistics.median(times),
         "p95": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
+        "cpu": statistics.median(cpu),
+        "sql": statistics.median(sql),
         "queries": "/".join(str(q) for q in sorted(queries)),
         "status": status,
     }
@@ -527,13 +533,14 @@ def main() -> None:
         for persona, label, path in cases(ids):
             rows.append((persona, label, measure(clients[persona], path, args.requests)))
         baseline = rows[0][2]["p50"] or 1.0
-        print(f"\n{'persona':<16} {'page':<42} {'p50 ms':>8} {'p95 ms':>8} {'x base':>7} "
-              f"{'queries':>8}  status")  # fmt: skip
+        print(f"\n{'persona':<11} {'page':<42} {'p50 ms':>7} {'p95 ms':>7} {'x base':>6} "
+              f"{'cpu ms':>7} {'sql ms':>7} {'queries':>7}  status")  # fmt: skip
         for persona, label, r in rows:
             flag = "" if r["p95"] <= (200 if "metrics" in label else 150) else "  over goal"
             print(
-                f"{persona.replace('bench_', ''):<16} {label:<42} {r['p50']:8.1f} {r['p95']:8.1f} "
-                f"{r['p50'] / baseline:7.1f} {r['queries']:>8}  {r['status']}{flag}"
+                f"{persona.replace('bench_', ''):<11} {label:<42} {r['p50']:7.1f} {r['p95']:7.1f} "
+                f"{r['p50'] / baseline:6.1f} {r['cpu']:7.1f} {r['sql']:7.1f} {r['queries']:>7}  "
+                f"{r['status']}{flag}"
             )
         if not args.no_export:
             export_audit(clients["api:bench_admin"], process.pid)
