@@ -2,6 +2,9 @@
 queries for 2 change requests as for 12: counted and sliced in SQL, governance counts read from
 the change request (never from git), approvals loaded once per page."""
 
+import html
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -70,3 +73,25 @@ def test_the_queue_costs_the_same_for_2_and_12_changes(cast, client, who):
     assert queue["count"] == 12
     first = queue["results"][0]
     assert (first["findings"], first["high_findings"], first["approvals"]) == (1, 1, ["carol"])
+
+
+def test_the_audit_page_pages_by_position_without_counting(cast, client, monkeypatch):
+    from pipelines_app import audit
+    from pipelines_app.models import AuditEvent
+    from pipelines_app.views import audit as audit_view
+
+    monkeypatch.setattr(audit_view, "PAGE_SIZE", 4)
+    for i in range(10):
+        audit.record(cast.bob if i % 2 else cast.alice, "membership.grant", f"target {i}")
+    client.force_login(cast.admin)
+    seen, url = [], "/audit/?actor=bob"
+    while url:
+        with CaptureQueriesContext(connection) as captured:
+            body = client.get(url).content.decode()
+        assert not any("COUNT(" in q["sql"] for q in captured.captured_queries)
+        seen += re.findall(r"<td>target (\d+)</td>", body)
+        older = re.search(r'href="([^"]+)">Older', body)
+        url = "/audit/" + html.unescape(older.group(1)) if older else None
+
+    assert seen == ["9", "7", "5", "3", "1"]
+    assert AuditEvent.objects.count() == 10
