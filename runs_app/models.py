@@ -137,6 +137,12 @@ class PipelineRun(RunHeader):
             models.Index(
                 fields=["-finished_at"], name="run_failed_finished", condition=Q(status="failed")
             ),
+            # the dashboard's failure reasons of a member's applications
+            models.Index(
+                fields=["application", "-queued_at"],
+                name="run_failed_app_queued",
+                condition=Q(status="failed"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -258,5 +258,13 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.AddIndex(
+            model_name="pipelinerun",
+            index=models.Index(
+                condition=models.Q(("status", "failed")),
+                fields=["application", "-queued_at"],
+                name="run_failed_app_queued",
+            ),
+        ),
         migrations.RunPython(mark_missed_and_fill_rollups, migrations.RunPython.noop),
     ]

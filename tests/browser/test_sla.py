@@ -56,6 +56,9 @@ def test_the_trend_shows_each_day_and_a_bar_opens_that_days_missed_runs(page, op
     page.wait_for_url(f"**/runs/?*day={day}*")
     expect(page.locator("table.runs tbody tr")).to_have_count(1)
     expect(page.locator("table.runs")).to_contain_text("bad_3")
+    expect(page.locator(".sla-filter")).to_have_text(
+        f"Runs that missed their SLA, queued on {day}."
+    )
 
 
 def test_a_missed_count_opens_the_runs_that_missed(page, operator):
