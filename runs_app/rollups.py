@@ -141,7 +141,7 @@ def _rows(model, kind: str, name_field: str):
 
 
 def rebuild(batch: int = 5000) -> tuple[int, int]:
-    """Recomputes both rollups from the run tables; returns (day rows, total rows). Run ends
+    """Recomputes the rollups from the run tables; returns (day rows, total rows). Run ends
     wait for it (the rollup tables are locked on PostgreSQL), so none is lost or counted twice."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -172,5 +172,12 @@ def rebuild(batch: int = 5000) -> tuple[int, int]:
         days += len(RunDay.objects.bulk_create(pending))
         RunTotal.objects.bulk_create(
             RunTotal(**dict(zip(KEY, key, strict=True)), **counts) for key, counts in totals.items()
+        )
+        RunAppDay.objects.bulk_create(
+            (
+                RunAppDay(day=d, kind=k, application=a, status=st, sla=sla, runs=n)
+                for (d, k, a, st, sla), n in per_app.items()
+            ),
+            batch_size=batch,
         )
         return days, len(totals)
