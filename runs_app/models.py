@@ -310,7 +310,15 @@ class RunDay(RunCounts):
                 name="runday_unique",
             )
         ]
-        indexes = [models.Index(fields=["application", "day"], name="runday_app_day")]
+        indexes = [
+            models.Index(fields=["application", "day"], name="runday_app_day"),
+            # per-pipeline compliance over a window: read from the index alone (PostgreSQL)
+            models.Index(
+                fields=["day", "sla"],
+                include=["application", "kind", "name", "runs"],
+                name="runday_day_sla",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.kind} {self.application}/{self.name} {self.status}: {self.runs}"

@@ -266,5 +266,13 @@ class Migration(migrations.Migration):
                 name="run_failed_app_queued",
             ),
         ),
+        migrations.AddIndex(
+            model_name="runday",
+            index=models.Index(
+                fields=["day", "sla"],
+                include=("application", "kind", "name", "runs"),
+                name="runday_day_sla",
+            ),
+        ),
         migrations.RunPython(mark_missed_and_fill_rollups, migrations.RunPython.noop),
     ]
