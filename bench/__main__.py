@@ -14,6 +14,7 @@ BENCHMARKS = (
     ("orchestration", "issue 5", "trigger->start, job hop, 40-step chain, runs/min/worker"),
     ("orchestration_pages", "issue 5", "run-list queries and /metrics at a million runs"),
     ("orchestration_profile", "issue 5", "where one tiny run's time goes"),
+    ("pages", "issue 12", "every page and API endpoint at a million runs, through gunicorn"),
 )
 
 

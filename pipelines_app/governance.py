@@ -352,6 +352,21 @@ def change_request_findings(repo, change_request) -> list[Finding]:
     return findings
 
 
+def stored_counts(repo, change_request) -> dict:
+    """``findings`` and ``high_findings`` to store on the change request at its new head (lists
+    read these, never git); None when the repository cannot say."""
+    from config_repo.errors import ConfigRepoError
+
+    try:
+        findings = change_request_findings(repo, change_request)
+    except ConfigRepoError:
+        return {"findings": None, "high_findings": None}
+    return {
+        "findings": len(findings),
+        "high_findings": sum(f.severity == HIGH for f in findings),
+    }
+
+
 _SHA = re.compile(r"[0-9a-f]{40}")
 
 

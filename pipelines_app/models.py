@@ -123,6 +123,10 @@ class ChangeRequest(models.Model):
         related_name="merged_change_requests",
     )
     conflict_files = models.JSONField(default=list, blank=True)
+    # Governance findings at head_commit, stored when it is proposed or updated so lists never
+    # read git; None when they could not be computed.
+    findings = models.PositiveIntegerField(null=True, blank=True)
+    high_findings = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -132,6 +136,10 @@ class ChangeRequest(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["status", "application"]),
+            models.Index(fields=["status", "submitted_at", "created_at", "id"], name="cr_queue"),
+            # the change list and an author's open changes, newest first
+            models.Index(fields=["-created_at", "-id"], name="cr_created"),
+            models.Index(fields=["author", "-created_at", "-id"], name="cr_author_created"),
             models.Index(fields=["head_commit"]),
             models.Index(fields=["merge_commit"]),
         ]
@@ -223,7 +231,10 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["action", "created_at"])]
+        indexes = [
+            models.Index(fields=["action", "created_at"]),
+            models.Index(fields=["actor_name", "created_at"], name="audit_actor_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.target}"

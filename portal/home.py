@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from pipelines_app import permissions, selectors
+from pipelines_app import selectors
 from runs_app.models import PipelineRun
 from runs_app.page_queries import inbox, running_now, unread_count, visible_applications
 
@@ -27,18 +27,20 @@ class HomeSummary:
 
 
 def home_summary(user) -> HomeSummary:
-    names = permissions.applications_for(user)
+    roles = selectors.roles_by_application(user)  # one query, however many applications
+    names = sorted(roles)
+    held = set().union(*roles.values()) if roles else set()
     summary = HomeSummary(
-        applications=[{"name": n, "roles": permissions.roles_in(user, n)} for n in names],
-        is_author=bool(permissions.applications_for(user, "author")),
-        is_reviewer=bool(permissions.applications_for(user, "reviewer")),
-        is_operator=bool(permissions.applications_for(user, "operator")),
+        applications=[{"name": n, "roles": sorted(roles[n])} for n in names],
+        is_author="author" in held,
+        is_reviewer="reviewer" in held,
+        is_operator="operator" in held,
     )
     if summary.is_author:
         mine = selectors.change_requests_for(user).filter(author=user)
         summary.my_changes = list(mine.filter(status__in=OPEN_CHANGE_STATUSES)[:5])
     if summary.is_reviewer:
-        summary.review_items = selectors.review_queue(user)[:5]
+        summary.review_items = selectors.review_queue(user, limit=5)
     visible = visible_applications(user)
     if names or user.is_staff:
         since = timezone.now() - timedelta(days=1)
@@ -47,6 +49,6 @@ def home_summary(user) -> HomeSummary:
             failed = failed.filter(application__in=visible)
         summary.failures = list(failed.order_by("-finished_at")[:5])
         summary.running = running_now(visible)[:5]
-        summary.alerts = list(inbox(visible)[:3])
+        summary.alerts = list(inbox(visible, limit=3))
         summary.unread_alerts = unread_count(visible)
     return summary

@@ -279,3 +279,79 @@ def _node(node: GraphNode, x: float, y: float) -> str:
     if node.href:
         return f'<a href="{escape(node.href)}">{shape}</a>'
     return shape
+
+
+# ---------------------------------------------------------------- SLA trend
+
+
+@dataclass(frozen=True)
+class SlaDay:
+    day: date
+    met: int = 0
+    missed: int = 0
+    pending: int = 0
+    href: str | None = None  # the runs behind the bar
+
+    @property
+    def percent(self) -> float | None:
+        total = self.met + self.missed
+        return 100.0 * self.met / total if total else None
+
+
+def _percent_colour(percent: float) -> str:
+    return SUCCEEDED if percent >= 95 else "#b7791f" if percent >= 80 else FAILED
+
+
+def sla_trend(days: Sequence[SlaDay], width: int = 1040, height: int = 200) -> SafeString:
+    """One bar per day, as tall as the share of runs that met their SLA (green from 95 %, amber
+    from 80 %, else red), a dashed line at 95 %; a day without a tracked run has no bar. Each
+    bar links to its runs (``href``)."""
+    left, bottom, top = 34, 22, 10
+    plot_h = height - bottom - top
+    slot = (width - left) / max(1, len(days))
+    bar = max(2.0, slot * 0.7)
+    base = top + plot_h
+    goal = top + plot_h * 0.05
+    body = [
+        f'<line x1="{left}" y1="{base}" x2="{width}" y2="{base}" stroke="#dde2ea"/>',
+        f'<line x1="{left}" y1="{goal:.1f}" x2="{width}" y2="{goal:.1f}" stroke="#9aa5b5" '
+        'stroke-dasharray="4 3"/>',
+        f'<text x="{left - 6}" y="{top + 8}" font-size="10" text-anchor="end" '
+        'fill="#5c6778">100%</text>',
+        f'<text x="{left - 6}" y="{base}" font-size="10" text-anchor="end" fill="#5c6778">0</text>',
+    ]
+    step = max(1, round(len(days) / 15))
+    for i, d in enumerate(days):
+        x = left + i * slot + (slot - bar) / 2
+        percent = d.percent
+        if percent is None:
+            tip = f"{d.day:%a %d %b}: no run with an SLA ended"
+            if d.pending:
+                tip += f", {d.pending} pending"
+            shape = (
+                f'<rect class="sla-day empty" data-day="{d.day.isoformat()}" x="{x:.1f}" '
+                f'y="{base - 2}" width="{bar:.1f}" height="2" fill="#dde2ea">'
+                f"<title>{escape(tip)}</title></rect>"
+            )
+        else:
+            h = max(2.0, plot_h * percent / 100)
+            tip = f"{d.day:%a %d %b}: {percent:.1f} % met ({d.met} met, {d.missed} missed"
+            tip += f", {d.pending} pending)" if d.pending else ")"
+            shape = (
+                f'<rect class="sla-day" data-day="{d.day.isoformat()}" x="{x:.1f}" '
+                f'y="{base - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                f'fill="{_percent_colour(percent)}"><title>{escape(tip)}</title></rect>'
+            )
+        if d.href and percent is not None:
+            shape = f'<a href="{escape(d.href)}" aria-label="{escape(tip)}">{shape}</a>'
+        body.append(shape)
+        if i % step == 0:
+            body.append(
+                f'<text x="{x + bar / 2:.1f}" y="{height - 6}" font-size="10" '
+                f'text-anchor="middle" fill="#5c6778">{d.day:%d %b}</text>'
+            )
+    tracked = [d for d in days if d.percent is not None]
+    label = f"SLA compliance per day over {len(days)} days: " + (
+        ", ".join(f"{d.day:%d %b} {d.percent:.0f}%" for d in tracked) or "no run with an SLA"
+    )
+    return _svg(width, height, label, body, "sla-trend")

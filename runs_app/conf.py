@@ -46,7 +46,6 @@ _DEFAULTS = {
     # A worker whose job node ended starts the next ready node itself (no broker round trip)
     # when nothing else waits, up to this many times in a row; 0 turns it off.
     "HUB_HANDOFF_LIMIT": lambda: env_int("HUB_HANDOFF_LIMIT", 100),
-    "HUB_METRICS_CACHE_SECONDS": lambda: env_float("HUB_METRICS_CACHE_SECONDS", 15.0),
     # Bearer token of the Prometheus scraper ("" = /metrics only for a staff session).
     "HUB_METRICS_TOKEN": lambda: env_str("HUB_METRICS_TOKEN", ""),
     # Webhook hosts (names or addresses) allowed although they resolve to a loopback, private,

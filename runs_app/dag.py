@@ -170,7 +170,7 @@ def _blocks(node: JobNodeRun) -> bool:
 
 
 def _finish(job: JobRun, nodes) -> None:
-    from runs_app import notifications, sla
+    from runs_app import notifications, rollups, sla
 
     states = {n.state for n in nodes}
     if job.cancel_requested or "cancelled" in states:
@@ -187,4 +187,5 @@ def _finish(job: JobRun, nodes) -> None:
     if done:
         job.refresh_from_db()
         sla.evaluate_finished(job)
+        rollups.record(job)
         notifications.on_finished(job)

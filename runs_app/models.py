@@ -15,7 +15,8 @@ TRIGGERS = [(t, t) for t in ("schedule", "manual", "api", "retry", "rerun", "bac
 STATUSES = [(s, s) for s in ("queued", "running", "succeeded", "failed", "skipped", "cancelled")]
 ACTIVE = ("queued", "running")
 FINAL = ("succeeded", "failed", "skipped", "cancelled")
-SLA_STATUSES = [(s, s) for s in ("none", "met", "at_risk", "breached")]
+# missed: ended before its deadline without succeeding (failed, cancelled, skipped)
+SLA_STATUSES = [(s, s) for s in ("none", "met", "at_risk", "breached", "missed")]
 
 
 class RunHeader(models.Model):
@@ -73,6 +74,11 @@ class JobRun(RunHeader):
             models.Index(fields=["status", "-queued_at"], name="jobrun_status_queued"),
             models.Index(fields=["job_id", "-queued_at"], name="jobrun_job_queued"),
             models.Index(fields=["-queued_at", "-id"], name="jobrun_queued"),
+            models.Index(
+                fields=["status", "sla_deadline"],
+                name="jobrun_active",
+                condition=Q(status__in=ACTIVE),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -119,6 +125,23 @@ class PipelineRun(RunHeader):
                 fields=["status", "heartbeat_at"],
                 name="run_active",
                 condition=Q(status__in=ACTIVE),
+            ),
+            # the run list's filters: a pipeline without its application, a failure category
+            models.Index(fields=["pipeline_id", "-queued_at", "-id"], name="run_name_queued"),
+            models.Index(
+                fields=["error_category", "-queued_at", "-id"],
+                name="run_category_queued",
+                condition=~Q(error_category=""),
+            ),
+            # the home page's "failed in the last 24 h"
+            models.Index(
+                fields=["-finished_at"], name="run_failed_finished", condition=Q(status="failed")
+            ),
+            # the dashboard's failure reasons of a member's applications
+            models.Index(
+                fields=["application", "-queued_at"],
+                name="run_failed_app_queued",
+                condition=Q(status="failed"),
             ),
         ]
 
@@ -191,7 +214,10 @@ class Alert(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["acknowledged", "application", "-created_at"], name="alert_inbox")
+            models.Index(fields=["acknowledged", "application", "-created_at"], name="alert_inbox"),
+            # keyset pages of the inbox: open ones, or every alert, newest first
+            models.Index(fields=["acknowledged", "-created_at", "-id"], name="alert_open_page"),
+            models.Index(fields=["-created_at", "-id"], name="alert_page"),
         ]
 
     def __str__(self) -> str:
@@ -234,3 +260,103 @@ class ScheduleState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} {self.cron}"
+
+
+SLA_OUTCOMES = [(s, s) for s in ("met", "missed", "none")]
+# Upper bounds (seconds) of the duration buckets; the last column counts longer runs.
+DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600)
+
+
+class RunCounts(models.Model):
+    """Counts of ended runs with one (kind, application, name, status, SLA outcome); the
+    duration buckets are not cumulative (``b_60`` counts 30 s < duration <= 60 s)."""
+
+    kind = models.CharField(max_length=8)  # pipeline | job
+    application = models.CharField(max_length=64)
+    name = models.CharField(max_length=128)
+    status = models.CharField(max_length=16, choices=STATUSES)
+    sla = models.CharField(max_length=8, choices=SLA_OUTCOMES)
+    runs = models.BigIntegerField(default=0)
+    timed = models.BigIntegerField(default=0)  # runs with a start and an end
+    seconds = models.FloatField(default=0.0)  # their durations, summed
+    b_1 = models.BigIntegerField(default=0)
+    b_5 = models.BigIntegerField(default=0)
+    b_15 = models.BigIntegerField(default=0)
+    b_30 = models.BigIntegerField(default=0)
+    b_60 = models.BigIntegerField(default=0)
+    b_120 = models.BigIntegerField(default=0)
+    b_300 = models.BigIntegerField(default=0)
+    b_600 = models.BigIntegerField(default=0)
+    b_1800 = models.BigIntegerField(default=0)
+    b_3600 = models.BigIntegerField(default=0)
+    b_7200 = models.BigIntegerField(default=0)
+    b_21600 = models.BigIntegerField(default=0)
+    b_inf = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class RunDay(RunCounts):
+    """The rollup per day (the day its run was queued, in ``TIME_ZONE``): serves the dashboard
+    and the SLA page. Written by ``runs_app.rollups`` when a run ends; rebuilt by
+    ``manage.py rebuild_run_rollups``."""
+
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "kind", "application", "name", "status", "sla"],
+                name="runday_unique",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["application", "day"], name="runday_app_day"),
+            # per-pipeline compliance over a window: read from the index alone (PostgreSQL)
+            models.Index(
+                fields=["day", "sla"],
+                include=["application", "kind", "name", "runs"],
+                name="runday_day_sla",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.application}/{self.name} {self.status}: {self.runs}"
+
+
+class RunTotal(RunCounts):
+    """The same counts since the beginning: what ``/metrics`` reports (a few thousand rows)."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "application", "name", "status", "sla"], name="runtotal_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.application}/{self.name} {self.status}: {self.runs}"
+
+
+class RunAppDay(models.Model):
+    """The same counts per day without the pipeline (a few rows per application and day): the
+    dashboard's runs per day, the SLA trend and the per-application compliance read it."""
+
+    day = models.DateField()
+    kind = models.CharField(max_length=8)
+    application = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=STATUSES)
+    sla = models.CharField(max_length=8, choices=SLA_OUTCOMES)
+    runs = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "kind", "application", "status", "sla"], name="runappday_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["application", "day"], name="runappday_app_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.application} {self.status}: {self.runs}"

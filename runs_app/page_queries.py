@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import TruncDate
@@ -53,6 +53,10 @@ class RunFilters:
     since: datetime | None = None
     category: str = ""
     message: str = ""
+    sla: str = ""  # met | missed | pending (runs_app.reports.outcome_filter)
+    day: str = ""  # yyyy-mm-dd: runs queued that day (a bar of the SLA trend)
+    first_day: str = ""  # yyyy-mm-dd: runs queued since that day (an SLA window)
+    until: datetime | None = None
     top_level: bool = False  # hide the pipeline runs that are nodes of a job
     before: tuple[datetime, uuid.UUID] | None = None
     problems: list[str] = field(default_factory=list)
@@ -85,6 +89,7 @@ class RunFilters:
             f.range, f.since = rng, timezone.now() - RANGES[rng]
         f.category = get("category", 32)
         f.message = get("message", 200)
+        _sla_filters(f, get("sla", 10), get("day", 10), get("from", 10))
         f.top_level = get("top", 5) == "1"
         f.before = _cursor(get("before", 100), f.problems)
         return f
@@ -93,15 +98,39 @@ class RunFilters:
         """The filters as a query string (for links that keep them)."""
         from urllib.parse import urlencode
 
-        names = ("application", "pipeline", "status", "range", "category", "message")
+        names = ("application", "pipeline", "status", "range", "category", "message", "sla", "day")
         values = {n: getattr(self, n) for n in names} | {"top": "1" if self.top_level else ""}
+        values["from"] = self.first_day
         values |= override
         return urlencode({k: v for k, v in values.items() if v})
 
     @property
     def active(self) -> bool:
         chosen = (self.application, self.pipeline, self.status, self.range, self.category)
-        return any((*chosen, self.top_level))
+        return any((*chosen, self.top_level, self.sla, self.day, self.first_day))
+
+
+def _sla_filters(f: RunFilters, sla: str, day: str, first: str) -> None:
+    """The SLA page's links: an outcome, one day, or the days since one."""
+    from runs_app.reports import OUTCOMES, day_start
+
+    if sla and sla not in OUTCOMES:
+        f.problems.append(f'unknown SLA outcome "{sla}"; use one of {", ".join(OUTCOMES)}')
+    else:
+        f.sla = sla
+    for name, value in (("day", day), ("from", first)):
+        if not value:
+            continue
+        try:
+            start = day_start(date.fromisoformat(value))
+        except ValueError:
+            f.problems.append(f'{name} must be a date like 2026-11-30, not "{value}"')
+            continue
+        if name == "day":
+            f.day, f.until = value, start + timedelta(days=1)
+        else:
+            f.first_day = value
+        f.since = max(f.since, start) if f.since else start
 
 
 def _cursor(raw: str, problems: list[str]) -> tuple[datetime, uuid.UUID] | None:
@@ -144,6 +173,12 @@ def _filtered(model, name_field: str, f: RunFilters, visible):
         qs = qs.filter(status=f.status)
     if f.since:
         qs = qs.filter(queued_at__gte=f.since)
+    if f.until:
+        qs = qs.filter(queued_at__lt=f.until)
+    if f.sla:
+        from runs_app.reports import outcome_filter
+
+        qs = qs.filter(outcome_filter(f.sla))
     if f.category:
         qs = qs.filter(error_category=f.category)
     if f.message:
@@ -257,11 +292,33 @@ def deliveries_of(run):
 # ---------------------------------------------------------------- alerts
 
 
-def inbox(visible, show: str = "open"):
+ALERT_PAGE = 50
+
+
+def inbox(visible, show: str = "open", before: str = "", limit: int = ALERT_PAGE):
+    """One page of alerts, newest first, from the keyset ``before`` (``<created_at>_<id>``)
+    on the ``alert_open_page`` / ``alert_page`` indexes; unacknowledged only unless ``show``
+    is ``all``."""
     alerts = _scoped(Alert.objects.select_related("run", "job_run", "acknowledged_by"), visible)
     if show == "open":
         alerts = alerts.filter(acknowledged=False)
-    return alerts.order_by("acknowledged", "-created_at", "-id")[:200]
+    cursor = _alert_cursor(before)
+    if cursor:
+        at, ident = cursor
+        alerts = alerts.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=ident))
+    return alerts.order_by("-created_at", "-id")[:limit]
+
+
+def _alert_cursor(raw: str) -> tuple[datetime, int] | None:
+    stamp, _, ident = (raw or "").rpartition("_")
+    try:
+        return datetime.strptime(stamp, CURSOR_TIME).replace(tzinfo=UTC), int(ident)
+    except ValueError:
+        return None
+
+
+def alert_cursor_of(alert) -> str:
+    return f"{alert.created_at.astimezone(UTC).strftime(CURSOR_TIME)}_{alert.id}"
 
 
 def unread_count(visible) -> int:

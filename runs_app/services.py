@@ -293,11 +293,12 @@ def run_rerun(run, user=None, params: dict | None = None, commit: str = "same"):
 
 
 def run_finished(run: PipelineRun) -> None:
-    """After a pipeline run reached a final status (inside that transaction): move its job's DAG,
-    check its SLA, and queue its notifications once the transaction commits."""
-    from runs_app import dag, notifications, sla
+    """After a pipeline run reached a final status (inside that transaction): check its SLA, add
+    it to the rollups, move its job's DAG, queue its notifications once the transaction commits."""
+    from runs_app import dag, notifications, rollups, sla
 
     sla.evaluate_finished(run)
+    rollups.record(run)
     if run.job_run_id:
         dag.on_run_finished(run)
     notifications.on_finished(run)

@@ -1,7 +1,8 @@
 """SLA: deadline = scheduled time (or queue time) + ``<sla>``.
 
 A periodic check marks active runs ``at_risk`` at 80% of the SLA and ``breached`` past the
-deadline; a run that finishes late is ``breached``, in time ``met``. Each change is a conditional
+deadline; a run that finishes late is ``breached``; one that succeeds in time ``met``; one that
+fails, is cancelled or skipped in time ``missed``. Each change is a conditional
 update on ``sla_status``, so a breach raises exactly one alert however often the check runs.
 """
 
@@ -54,16 +55,23 @@ def _breach(run, message: str) -> bool:
 
 
 def evaluate_finished(run) -> None:
-    """Called in the finishing transaction of a run."""
-    if not run.sla_deadline or run.status == "cancelled":
+    """Called in the finishing transaction of a run: ``met`` only when it succeeded by its
+    deadline; late is ``breached`` (one alert); failed, cancelled or skipped in time is
+    ``missed`` (its failure has its own alert)."""
+    if not run.sla_deadline:
         return
-    if run.finished_at and run.finished_at > run.sla_deadline:
-        late = (run.finished_at - run.sla_deadline).total_seconds()
-        _breach(run, f"{run.kind} {run.name} finished {late:.0f} s after its SLA deadline")
-    else:
-        type(run).objects.filter(id=run.id, sla_status__in=("none", "at_risk")).update(
-            sla_status="met"
-        )
+    late = run.finished_at and run.finished_at > run.sla_deadline
+    if late and run.status != "cancelled":
+        seconds = (run.finished_at - run.sla_deadline).total_seconds()
+        _breach(run, f"{run.kind} {run.name} finished {seconds:.0f} s after its SLA deadline")
+        return
+    outcome = "met" if run.status == "succeeded" and not late else "missed"
+    if (
+        type(run)
+        .objects.filter(id=run.id, sla_status__in=("none", "at_risk"))
+        .update(sla_status=outcome)
+    ):
+        run.sla_status = outcome
 
 
 def check(now=None) -> dict:

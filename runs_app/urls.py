@@ -13,4 +13,5 @@ urlpatterns = [
     path("alerts/", views.alerts, name="alerts"),
     path("alerts/<int:alert_id>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("sla/", views.sla, name="sla"),
 ]

@@ -20,7 +20,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pipelines_app.audit import client_of
-from runs_app import access, charts, operations, services
+from runs_app import access, charts, operations, reports, services
 from runs_app import page_queries as q
 from runs_app.forms import DefinitionNotFound, RunNowForm, params_from_post
 from runs_app.models import Alert, JobRun
@@ -236,8 +236,14 @@ def run_new(request):
 def alerts(request):
     visible = q.visible_applications(request.user)
     show = "all" if request.GET.get("show") == "all" else "open"
+    before = request.GET.get("before", "")[:60]
+    page = list(q.inbox(visible, show, before, limit=q.ALERT_PAGE + 1))
+    more = len(page) > q.ALERT_PAGE
+    page = page[: q.ALERT_PAGE]
     context = {
-        "alerts": [_label(a) for a in q.inbox(visible, show)],
+        "alerts": [_label(a) for a in page],
+        "next_cursor": q.alert_cursor_of(page[-1]) if more and page else None,
+        "paged": bool(before),
         "unread": q.unread_count(visible),
         "show": show,
         "operator_apps": set(q.applications_for(request.user, "operator")),
@@ -277,17 +283,97 @@ def dashboard(request):
     running = [_decorate(r) for r in q.running_now(visible)]
     if request.htmx.target == "running":  # the 5 s refresh of "Currently running" only
         return respond(request, "runs_app/partials/running.html", {"running": running})
-    per_day = q.runs_per_day(visible)
-    compliance = q.sla_compliance(visible)
-    for row in compliance:
-        row["bar"] = charts.percent_bar(row["percent"])
+    per_day = reports.runs_per_day(visible)
+    window = 30
+    compliance = _compliance_rows(reports.compliance(visible, window), window)
     context = {
         "per_day_chart": charts.runs_per_day(per_day),
         "per_day_total": sum(d.total for d in per_day),
         "per_day_failed": sum(d.failed for d in per_day),
         "compliance": compliance,
+        "window": window,
         "reasons": q.failure_reasons(visible),
         "running": running,
         "unread": q.unread_count(visible),
     }
     return respond(request, "runs_app/dashboard.html", context)
+
+
+# ---------------------------------------------------------------- SLA
+
+
+def _runs_link(**params) -> str:
+    from urllib.parse import urlencode
+
+    query = urlencode({k: v for k, v in params.items() if v})
+    return f"{reverse('runs:run_list')}?{query}"
+
+
+def _compliance_rows(rows, days: int) -> list[dict]:
+    """Each figure with the link to the runs behind it (the run list's filters)."""
+    since = reports.first_day(days).isoformat()
+    result = []
+    for row in rows:
+        scope = {"application": row.application, "pipeline": row.name, "from": since}
+        result.append(
+            {
+                "row": row,
+                "bar": charts.percent_bar(row.percent),
+                "met_href": _runs_link(**scope, sla="met"),
+                "missed_href": _runs_link(**scope, sla="missed"),
+                "pending_href": _runs_link(**scope, sla="pending"),
+            }
+        )
+    return result
+
+
+SLA_WORST = 50
+
+
+@login_required
+def sla(request):
+    visible = q.visible_applications(request.user)
+    applications = visible if visible is not None else q.applications_for(request.user)
+    try:
+        days = int(request.GET.get("days", 30))
+    except ValueError:
+        days = 30
+    days = days if days in reports.WINDOWS else 30
+    application = request.GET.get("application", "")
+    if application and visible is not None and application not in visible:
+        application = ""
+    scope = [application] if application else visible
+    trend = reports.trend(scope)
+    per_name = reports.compliance(scope, days, per="name")
+    show_all = request.GET.get("pipelines") == "all"
+    # the worst first: what needs attention; "all" lists every pipeline and job
+    per_name.sort(key=lambda r: (r.percent if r.percent is not None else 101, -r.missed))
+    shown = per_name if show_all else per_name[:SLA_WORST]
+    context = {
+        "days": days,
+        "windows": reports.WINDOWS,
+        "application": application,
+        "applications": applications,
+        "per_application": _compliance_rows(reports.compliance(scope, days), days),
+        "per_name": _compliance_rows(shown, days),
+        "per_name_total": len(per_name),
+        "per_name_hidden": len(per_name) - len(shown),
+        "trend_days": len(trend),
+        "trend_chart": charts.sla_trend(
+            [
+                charts.SlaDay(
+                    d.day,
+                    d.met,
+                    d.missed,
+                    d.pending,
+                    _runs_link(application=application, day=d.day.isoformat(), sla="missed")
+                    if d.missed
+                    else _runs_link(application=application, day=d.day.isoformat(), sla="met"),
+                )
+                for d in trend
+            ]
+        ),
+        "trend_met": sum(d.met for d in trend),
+        "trend_missed": sum(d.missed for d in trend),
+    }
+    return respond(request, "runs_app/sla.html", context)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pipelines_app import selectors
-from pipelines_app.selectors import listing
 
 
 def problem_data(problem) -> dict:
@@ -15,20 +14,10 @@ def problem_data(problem) -> dict:
     }
 
 
-def change_requests_data(change_requests, user) -> list[dict]:
-    """``change_request_data`` for a page of change requests, in the same queries for any size."""
-    change_requests = list(change_requests)
-    approvers = listing.approvers_at_heads(change_requests)
-    roles = listing.roles_by_application(user)
-    return [
-        change_request_data(cr, user, approvers=approvers[cr.pk], roles=roles)
-        for cr in change_requests
-    ]
-
-
-def change_request_data(change_request, user, *, approvers=None, roles=None) -> dict:
-    if approvers is None:
-        approvers = selectors.approvers_at_head(change_request)
+def change_request_data(change_request, user, roles: dict | None = None) -> dict:
+    """``roles`` (``selectors.roles_by_application``) and ``selectors.with_approvers`` keep a
+    list of these at a fixed number of queries."""
+    approvers = selectors.approvers_at_head(change_request)
     return {
         "id": change_request.number,
         "number": change_request.number,
@@ -52,7 +41,7 @@ def change_request_data(change_request, user, *, approvers=None, roles=None) -> 
         "conflict_files": change_request.conflict_files,
         "approvals": [a.username for a in approvers],
         "required_approvals": change_request.application.required_approvals,
-        "actions": selectors.actions_for(user, change_request, approvers=approvers, roles=roles),
+        "actions": selectors.actions_for(user, change_request, roles),
         "created_at": change_request.created_at,
         "updated_at": change_request.updated_at,
         "merged_at": change_request.merged_at,

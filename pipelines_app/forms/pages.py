@@ -137,6 +137,8 @@ class ChangeFilterForm(forms.Form):
 
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(required=False, max_length=150)
-    action = forms.CharField(required=False, max_length=100)
+    action = forms.CharField(
+        required=False, max_length=100, widget=forms.TextInput(attrs={"list": "audit-actions"})
+    )
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

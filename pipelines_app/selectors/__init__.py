@@ -20,6 +20,9 @@ from pipelines_app.selectors.changes import (
     change_request_get,
     change_requests_for,
     review_queue,
+    review_queue_queryset,
+    roles_by_application,
+    with_approvers,
 )
 from pipelines_app.selectors.detail import (
     ChangeRequestDetail,
@@ -49,7 +52,10 @@ __all__ = [
     "definition_get",
     "definition_history",
     "review_queue",
+    "review_queue_queryset",
+    "roles_by_application",
     "semantic_lines",
+    "with_approvers",
 ]
 
 

@@ -8,13 +8,26 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from config_repo.errors import ConfigRepoError
 from pipelines_app.errors import NotFound
-from pipelines_app.governance import change_request_findings
 from pipelines_app.models import OPEN_STATUSES, ChangeRequest, Role, Status
 from pipelines_app.permissions import applications_for, has_role
-from pipelines_app.services import config_repository
 from pipelines_app.services.reviews import approvers_at_head
+
+
+def roles_by_application(user) -> dict[str, set[str]]:
+    """Every role ``user`` holds, per application name, in one query (staff: every role)."""
+    from pipelines_app.models import Application, Membership
+
+    if not (user.is_authenticated and user.is_active):
+        return {}
+    if user.is_staff:
+        names = Application.objects.values_list("name", flat=True)
+        return {name: {r.value for r in Role} for name in names}
+    roles: dict[str, set[str]] = {}
+    rows = Membership.objects.filter(user=user).values_list("application__name", "role")
+    for name, role in rows:
+        roles.setdefault(name, set()).add(role)
+    return roles
 
 
 def change_requests_for(
@@ -47,18 +60,18 @@ def change_request_get(user, number) -> ChangeRequest:
     return change_request
 
 
-def actions_for(user, change_request: ChangeRequest, *, approvers=None, roles=None) -> list[str]:
-    """What ``user`` may do to the change request now (the buttons a page shows). A list passes
-    ``approvers`` (at the head) and ``roles`` (``listing.roles_by_application``) read once."""
-    status = change_request.status
-    is_author = user.pk == change_request.author_id
+def actions_for(user, change_request: ChangeRequest, roles: dict | None = None) -> list[str]:
+    """What ``user`` may do to the change request now (the buttons a page shows). ``roles``
+    (from ``roles_by_application``) saves the role queries when listing many."""
 
     def holds(role=None) -> bool:
-        if roles is None or not user.is_active:
+        if roles is None:
             return has_role(user, change_request.application, role)
-        mine = roles.get(change_request.application.name, set())
-        return bool(mine) if role is None else role in mine
+        held = roles.get(change_request.application.name, ())
+        return bool(held) if role is None else role in held
 
+    status = change_request.status
+    is_author = user.pk == change_request.author_id
     reviewer = holds(Role.REVIEWER) and not is_author
     actions = []
     if holds():
@@ -70,8 +83,7 @@ def actions_for(user, change_request: ChangeRequest, *, approvers=None, roles=No
     elif user.is_staff and status in OPEN_STATUSES:
         actions.append("withdraw")
     if reviewer and status == Status.IN_REVIEW:
-        approving = approvers_at_head(change_request) if approvers is None else approvers
-        if all(a.pk != user.pk for a in approving):
+        if all(a.pk != user.pk for a in approvers_at_head(change_request)):
             actions.append("approve")
         actions.append("request_changes")
     if reviewer and status in (*OPEN_STATUSES,):
@@ -87,44 +99,65 @@ class QueueItem:
     size: int  # lines changed
     approvals: int
     required_approvals: int
-    findings: int | None = None  # governance findings at the head; None when unreadable
+    findings: int | None = None  # governance findings at the head; None when unknown
     high_findings: int | None = None  # of which severity "high"
 
 
-def review_queue(user) -> list[QueueItem]:
+def review_queue_queryset(user) -> QuerySet[ChangeRequest]:
     """Changes waiting for ``user``'s review: their reviewer applications, oldest first,
-    without the user's own changes, each with its governance finding count (computed once per
-    head commit and kept in-process, see ``governance.change_request_findings``)."""
-    now = timezone.now()
-    repo = None
-    queryset = (
-        ChangeRequest.objects.filter(
-            status=Status.IN_REVIEW, application__name__in=applications_for(user, Role.REVIEWER)
-        )
-        .exclude(author=user)
-        .select_related("application", "author")
+    without the user's own changes. Count it, slice it: the database does both."""
+    queryset = ChangeRequest.objects.filter(status=Status.IN_REVIEW)
+    if not user.is_staff:
+        queryset = queryset.filter(application__name__in=applications_for(user, Role.REVIEWER))
+    return (
+        queryset.exclude(author=user)
+        .select_related("application", "author", "merged_by")
         .order_by("submitted_at", "created_at", "id")
     )
-    items = []
-    for change_request in queryset:
-        findings = None
-        try:
-            repo = repo or config_repository()
-            findings = change_request_findings(repo, change_request)
-        except ConfigRepoError:
-            pass
-        items.append(
-            QueueItem(
-                change_request=change_request,
-                age=now - (change_request.submitted_at or change_request.created_at),
-                author=change_request.author.username,
-                size=change_request.lines_changed,
-                approvals=len(approvers_at_head(change_request)),
-                required_approvals=change_request.application.required_approvals,
-                findings=None if findings is None else len(findings),
-                high_findings=(
-                    None if findings is None else sum(f.severity == "high" for f in findings)
-                ),
-            )
+
+
+def review_queue(user, *, offset: int = 0, limit: int | None = None) -> list[QueueItem]:
+    """One slice of the queue, each with its approvals at head (one query for the slice) and
+    the governance finding counts stored on the change request when it was proposed or
+    updated (never read from git here)."""
+    now = timezone.now()
+    queryset = review_queue_queryset(user)
+    page = list(queryset[offset : None if limit is None else offset + limit])
+    with_approvers(page)
+    return [
+        QueueItem(
+            change_request=change_request,
+            age=now - (change_request.submitted_at or change_request.created_at),
+            author=change_request.author.username,
+            size=change_request.lines_changed,
+            approvals=len(approvers_at_head(change_request)),
+            required_approvals=change_request.application.required_approvals,
+            findings=change_request.findings,
+            high_findings=change_request.high_findings,
         )
-    return items
+        for change_request in page
+    ]
+
+
+def with_approvers(change_requests: list[ChangeRequest]) -> list[ChangeRequest]:
+    """Loads the approvers at head of every change request in one query (for lists; see
+    ``services.reviews.approvers_at_head``)."""
+    from pipelines_app.models import Decision, Review
+
+    by_id = {c.pk: c for c in change_requests}
+    for change_request in change_requests:
+        change_request._approvers_at_head = []
+    reviews = (
+        Review.objects.filter(change_request_id__in=by_id, decision=Decision.APPROVE)
+        .select_related("reviewer")
+        .order_by("created_at", "id")
+    )
+    for review in reviews:
+        change_request = by_id[review.change_request_id]
+        if review.head_commit != change_request.head_commit:
+            continue
+        if review.reviewer_id == change_request.author_id:
+            continue
+        if all(a.pk != review.reviewer_id for a in change_request._approvers_at_head):
+            change_request._approvers_at_head.append(review.reviewer)
+    return change_requests

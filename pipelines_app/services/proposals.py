@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config_repo.errors import ConfigRepoError
-from pipelines_app import audit, proposals
+from pipelines_app import audit, governance, proposals
 from pipelines_app.errors import BadInput, InvalidState, NotAllowed
 from pipelines_app.models import OPEN_STATUSES, Action, ChangeRequest, Role, Status
 from pipelines_app.services.repository import config_repository
@@ -95,6 +95,8 @@ def change_request_create(
             change_request.branch = branch
             change_request.head_commit = head
             change_request.lines_changed = lines_changed(repo, base, head)
+            for name, value in governance.stored_counts(repo, change_request).items():
+                setattr(change_request, name, value)
             if submit:
                 change_request.status = Status.IN_REVIEW
                 change_request.submitted_at = timezone.now()
@@ -156,6 +158,7 @@ def change_request_update(
             fields.update(
                 head_commit=change_request.head_commit,
                 lines_changed=change_request.lines_changed,
+                **governance.stored_counts(repo, change_request),
             )
         if change_request.status == Status.CHANGES_REQUESTED and "head_commit" in fields:
             fields["status"] = Status.IN_REVIEW

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from config_repo.errors import ConfigRepoError
-from pipelines_app import audit, proposals
+from pipelines_app import audit, governance, proposals
 from pipelines_app.errors import InvalidState, NotAllowed
 from pipelines_app.models import OPEN_STATUSES, ChangeRequest, Status
 from pipelines_app.services.repository import config_repository
@@ -66,6 +66,7 @@ def change_request_rebase(*, change_request, author, request=None) -> ChangeRequ
                 pass
             raise
         status = Status.DRAFT if change_request.status == Status.DRAFT else Status.IN_REVIEW
+        change_request.base_commit, change_request.head_commit = base, head
         set_status(
             change_request,
             OPEN_STATUSES,
@@ -74,6 +75,7 @@ def change_request_rebase(*, change_request, author, request=None) -> ChangeRequ
             head_commit=head,
             conflict_files=[],
             lines_changed=lines_changed(repo, base, head),
+            **governance.stored_counts(repo, change_request),
         )
         audit.record(
             author,

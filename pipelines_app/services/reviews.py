@@ -30,6 +30,8 @@ from pipelines_app.services.shared import delete_branch_later, locked, require, 
 
 
 def approvers_at_head(change_request: ChangeRequest) -> list:
+    if isinstance(getattr(change_request, "_approvers_at_head", None), list):
+        return list(change_request._approvers_at_head)  # loaded for a list (with_approvers)
     reviews = (
         Review.objects.filter(
             change_request=change_request,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -12,7 +13,7 @@ from pipelines_app import forms as f
 from pipelines_app import permissions, selectors, services
 from pipelines_app.models import Status
 from pipelines_app.views.changes import change_or_404, detail_context
-from pipelines_app.views.common import page, service_call
+from pipelines_app.views.common import page, query_without_page, service_call
 
 REVIEW_ACTIONS = {
     "approve": (services.change_request_approve, "approved"),
@@ -78,12 +79,20 @@ def _moved(request, change, form, moved):
 # ---------------------------------------------------------------- review queue and audit
 
 
+QUEUE_PAGE = 50
+
+
 @page
 def review_queue(request):
-    items = selectors.review_queue(request.user)
+    paginator = Paginator(selectors.review_queue_queryset(request.user), QUEUE_PAGE)
+    page_obj = paginator.get_page(request.GET.get("page"))  # a COUNT and nothing else
+    offset = (page_obj.number - 1) * QUEUE_PAGE
+    items = selectors.review_queue(request.user, offset=offset, limit=QUEUE_PAGE)
     rows = [{"item": item, "change": item.change_request, "flags": item.findings} for item in items]
     context = {
         "rows": rows,
+        "page_obj": page_obj,
+        "query": query_without_page(request),
         "is_reviewer": bool(permissions.applications_for(request.user, "reviewer")),
     }
     return render(request, "pipelines_app/review_queue.html", context)

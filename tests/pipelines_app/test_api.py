@@ -196,7 +196,7 @@ def test_an_author_proposes_and_a_reviewer_approves_through_the_api(repo, alice,
     assert len(body["head_commit"]) == 40
 
     queue = api(bob).get(f"{API}/reviews/queue/").json()
-    assert [item["id"] for item in queue] == [body["id"]]
+    assert [item["id"] for item in queue["results"]] == [body["id"]]
     detail = api(bob).get(f"{API}/change-requests/{body['id']}/").json()
     assert '+<pipeline id="customer_load"' in detail["diff"]
     assert detail["governance"] == []
@@ -364,7 +364,14 @@ def test_the_audit_log_exports_json_lines(published, admin, api):
     assert lines[0]["actor"] == "alice"
 
     paged = api(admin).get(f"{API}/audit/?since=2999-01-01").json()
-    assert paged["results"] == []
+    assert paged == {"next": None, "results": []}
+    seen, url = [], f"{API}/audit/?limit=2"
+    while url:
+        page = api(admin).get(url).json()
+        seen += [event["id"] for event in page["results"]]
+        url = page["next"]
+    assert seen == sorted(AuditEvent.objects.values_list("id", flat=True))
+    assert api(admin).get(f"{API}/audit/?cursor=nonsense").status_code == 400
     assert api(admin).get(f"{API}/audit/?since=yesterday").status_code == 400
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from pipelines_app import services
 from pipelines_app.errors import GovernanceBlocked
-from pipelines_app.models import AuditEvent, Review
+from pipelines_app.models import AuditEvent, ChangeRequest, Review
 from pipelines_app.selectors import change_request_detail
 from pipelines_app.testing import CUSTOMER_SCHEMA, pipeline_xml
 
@@ -185,8 +185,10 @@ def test_findings_are_worked_out_once_per_head_and_again_for_a_new_head(
     with pytest.raises(GovernanceBlocked):
         services.change_request_approve(change_request=cr, reviewer=bob)
 
-    # then the application was checked and diffed in words at most once
-    assert runs == {"check": 1, "semantic": 1}
+    # then the application was checked when proposed (the counts are stored on the change
+    # request), never again, and diffed in words once
+    assert (cr.findings, cr.high_findings) == (1, 1)
+    assert runs == {"check": 0, "semantic": 1}
     assert first.governance == second.governance
     assert first.semantic_diff == second.semantic_diff
     assert queue[0].findings == 1 and queue[0].high_findings == 1
@@ -197,3 +199,19 @@ def test_findings_are_worked_out_once_per_head_and_again_for_a_new_head(
     )
     assert change_request_detail(cr).governance == []
     assert selectors.review_queue(bob)[0].findings == 0
+
+
+def test_counts_missing_on_older_changes_are_stored_by_a_command(repo, alice):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    cr = propose(alice, pipeline_xml(layer="service", mask=False))
+    ChangeRequest.objects.filter(pk=cr.pk).update(findings=None, high_findings=None)
+
+    out = StringIO()
+    call_command("store_governance_counts", stdout=out)
+
+    cr.refresh_from_db()
+    assert (cr.findings, cr.high_findings) == (1, 1)
+    assert "stored counts on 1 change requests" in out.getvalue()

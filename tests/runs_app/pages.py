@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from runs_app.models import Alert, JobNodeRun, JobRun, PipelineRun
+from runs_app import rollups
+from runs_app.models import FINAL, Alert, JobNodeRun, JobRun, PipelineRun
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -58,7 +59,10 @@ def pipeline_run(application="sales", pipeline_id="customer_load", status="succe
             "AnalysisException: bad",
         }
     values |= fields
-    return PipelineRun.objects.create(**values)
+    run = PipelineRun.objects.create(**values)
+    if run.status in FINAL:
+        rollups.record(run)  # as run_finished does when a worker ends it
+    return run
 
 
 def job_run(application="sales", job_id="nightly", status="running", nodes=()):

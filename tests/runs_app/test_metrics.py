@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import RequestFactory
+from prometheus_client.parser import text_string_to_metric_families
 
 from runs_app.metrics import metrics_view
 from runs_app.services import run_trigger
@@ -10,10 +11,7 @@ from tests.runs_app.conftest import APP
 pytestmark = pytest.mark.django_db
 
 
-def test_metrics_count_runs_failures_durations_breaches_and_the_queue(
-    published, run_queue, settings
-):
-    settings.HUB_METRICS_CACHE_SECONDS = 0
+def test_metrics_count_runs_failures_durations_breaches_and_the_queue(published, run_queue):
     published.pipeline("good")
     published.pipeline("bad", behaviour="fail")
     for p in ("good", "good", "bad"):
@@ -37,6 +35,10 @@ def test_metrics_count_runs_failures_durations_breaches_and_the_queue(
     )
     assert 'pipeline_queue_depth{application="retail"} 1.0' in text
     assert "pipeline_sla_breaches_total" in text
+    families = {f.name: f.type for f in text_string_to_metric_families(text)}
+    assert families["pipeline_duration_seconds"] == "histogram"
+    assert families["pipeline_runs"] == families["pipeline_failures"] == "counter"
+    assert families["pipeline_queue_depth"] == "gauge"
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from pipelines_app import selectors, services
 from pipelines_app.api import serializers as s
-from pipelines_app.api.presenters import change_request_data, change_requests_data, detail_data
+from pipelines_app.api.presenters import change_request_data, detail_data
 from pipelines_app.api.views.base import (
     HubAPIView,
     application_or_404,
@@ -32,8 +32,11 @@ class ChangeRequestListView(HubAPIView):
             application=request.query_params.get("application") or None,
         )
         paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(change_requests_data(page, request.user))
+        page = selectors.with_approvers(paginator.paginate_queryset(queryset, request, view=self))
+        roles = selectors.roles_by_application(request.user)
+        return paginator.get_paginated_response(
+            [change_request_data(cr, request.user, roles) for cr in page]
+        )
 
     @extend_schema(
         request=s.ChangeRequestCreateSerializer, responses={201: s.ChangeRequestOutSerializer}
@@ -89,19 +92,26 @@ class ChangeRequestDetailView(HubAPIView):
 
 
 class ReviewQueueView(HubAPIView):
-    """Changes waiting for the caller's review, oldest first."""
+    """Changes waiting for the caller's review, oldest first, 50 a page (``limit``/``offset``)."""
 
     @extend_schema(responses=s.QueueItemSerializer(many=True))
     def get(self, request):
-        return Response(
+        paginator = LimitOffsetPagination()
+        queryset = selectors.review_queue_queryset(request.user)
+        paginator.request, paginator.limit = request, paginator.get_limit(request)
+        paginator.offset = paginator.get_offset(request)
+        paginator.count = paginator.get_count(queryset)
+        roles = selectors.roles_by_application(request.user)
+        items = selectors.review_queue(request.user, offset=paginator.offset, limit=paginator.limit)
+        return paginator.get_paginated_response(
             [
                 {
-                    **change_request_data(item.change_request, request.user),
+                    **change_request_data(item.change_request, request.user, roles),
                     "age_seconds": int(item.age.total_seconds()),
                     "size": item.size,
                     "findings": item.findings,
                     "high_findings": item.high_findings,
                 }
-                for item in selectors.review_queue(request.user)
+                for item in items
             ]
         )
