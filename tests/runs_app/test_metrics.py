@@ -11,7 +11,9 @@ from tests.runs_app.conftest import APP
 pytestmark = pytest.mark.django_db
 
 
-def test_metrics_count_runs_failures_durations_breaches_and_the_queue(published, run_queue):
+def test_metrics_count_runs_failures_durations_breaches_and_the_queue(
+    published, run_queue, settings
+):
     published.pipeline("good")
     published.pipeline("bad", behaviour="fail")
     for p in ("good", "good", "bad"):
