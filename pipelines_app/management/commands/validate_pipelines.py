@@ -3,6 +3,7 @@
 Without PATH: every definition on the config repository's ``main``. With PATHs (files or folders,
 searched recursively): those files, each resolved in the application and layer its path shows
 (``.../applications/<app>/<layer>/...``; the folder above ``applications/`` is the repository root).
+A definition of an application the portal knows is checked against its data policy too.
 Prints ``path:line:col: error: message`` per problem and a summary. Exit 0 valid, 1 not, 2 misuse.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from pipelines_app.data_policy import policies
 from spark_runner.definition import DirectoryFileSource, Problem, validate
 from spark_runner.definition.files import parse_definition_path
 
@@ -79,7 +81,7 @@ class Command(BaseCommand):
                 returncode=USAGE_EXIT,
             )
         try:
-            report = validate(repository.files("main"))
+            report = validate(repository.files("main"), policies=policies())
         except ConfigRepoError as error:
             raise CommandError(
                 f"cannot read the config repository: {error}", returncode=2
@@ -106,7 +108,7 @@ class Command(BaseCommand):
         problems: list[Problem] = []
         checked = 0
         for root, relatives in sorted(by_root.items()):
-            report = validate(DirectoryFileSource(root), sorted(relatives))
+            report = validate(DirectoryFileSource(root), sorted(relatives), policies())
             checked += report.files_checked
             problems += [
                 Problem(_display(root, p.file), p.line, p.column, p.message)
