@@ -71,7 +71,7 @@ class Finding:
             object.__setattr__(self, "severity", SEVERITY.get(self.code, MEDIUM))
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "blocking": self.blocking}
 
     @property
     def blocking(self) -> bool:
