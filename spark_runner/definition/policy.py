@@ -501,11 +501,8 @@ class DataPolicy:
             if isinstance(source, m.CsvSource):
                 add(source.loc, "path", self.storage_problem(source.path, write=False))
             else:
-                add(
-                    source.loc,
-                    "jdbcUrl",
-                    self.connection_problem(source.jdbc_url, source.user_secret_ref),
-                )
+                message = self.connection_problem(source.jdbc_url, source.user_secret_ref)
+                add(source.loc, _jdbc_attribute(message), message)
         for step in definition.transformations:
             if isinstance(step, m.Mask) and step.secret_ref:
                 add(step.loc, "secretRef", self.secret_problem(step.secret_ref))
@@ -517,12 +514,16 @@ class DataPolicy:
             elif isinstance(target, m.HiveTarget):
                 add(target.loc, "table", self.hive_problem(target.table, write=True))
             else:
-                add(
-                    target.loc,
-                    "jdbcUrl",
-                    self.connection_problem(target.jdbc_url, target.user_secret_ref),
-                )
+                message = self.connection_problem(target.jdbc_url, target.user_secret_ref)
+                add(target.loc, _jdbc_attribute(message), message)
         return found
+
+
+def _jdbc_attribute(message: str | None) -> str:
+    """The attribute a connection problem is about: the credential, or the URL."""
+    if message and message.startswith(("userSecretRef", "secret ")):
+        return "userSecretRef"
+    return "jdbcUrl"
 
 
 def _realpath(path: str) -> str:
