@@ -81,8 +81,9 @@ def test_the_messages_say_what_is_outside_and_whose_it_is(lake, tmp_path):
     assert "the portal's own database" in messages["portal_database"]
     assert 'userSecretRef "shop.db" is not the credential' in messages["shop_credential"]
     assert "is not allowed for application finance" in messages["another_host"]
-    assert 'Hive database "shop_std" does not belong to application finance' in (
-        messages["shop_hive_table"]
+    assert (
+        'Hive database "shop_std" does not belong to application finance'
+        in (messages["shop_hive_table"])
     )
     assert "symbolic links" in messages["symlink"] and "shop/raw/orders.csv" in messages["symlink"]
 
