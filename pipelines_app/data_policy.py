@@ -65,10 +65,18 @@ def forbidden_connections() -> tuple[tuple[str, Connection], ...]:
 
 
 def protected_places() -> tuple[tuple[str, str], ...]:
+    """Files no pipeline may read or write, even inside an allowed storage root."""
     found = []
     secrets_file = getattr(settings, "HUB_SECRETS_FILE", "") or ""
     if secrets_file:
         found.append(("the secrets file", str(Path(secrets_file).resolve())))
+    var_dir = getattr(settings, "VAR_DIR", None)
+    if var_dir:  # load_demo's secrets file when HUB_SECRETS_FILE is not set
+        found.append(("the secrets file", str((Path(var_dir) / "demo-secrets.json").resolve())))
+    for alias, database in settings.DATABASES.items():
+        if "sqlite" in database.get("ENGINE", "") and str(database.get("NAME", ""))[:1] == "/":
+            what = "the portal's own database" + ("" if alias == "default" else f" ({alias})")
+            found.append((what, str(Path(database["NAME"]).resolve())))
     config_repo = getattr(settings, "HUB_CONFIG_REPO", "") or ""
     if config_repo:
         found.append(("the config repository", str(Path(config_repo).resolve())))
