@@ -310,3 +310,65 @@ def test_members_read_the_policy_and_outsiders_get_404(teams, api, client, lake)
     assert outsider.status_code == 404 and hidden.status_code == 404
     html = page.content.decode()
     assert page.status_code == 200 and "Data policy" in html and "finance.db" in html
+
+
+def _admin_form(application, **inlines):
+    """The application's admin change form: its fields and the inline formsets' management."""
+    data = {
+        "name": application.name,
+        "display_name": application.display_name,
+        "description": "",
+        "required_approvals": application.required_approvals,
+    }
+    for prefix in ("memberships", "storage_roots", "allowed_connections", "allowed_hive_databases"):
+        rows = inlines.get(prefix, [])
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": len(rows),
+                f"{prefix}-INITIAL_FORMS": 0,
+                f"{prefix}-MIN_NUM_FORMS": 0,
+                f"{prefix}-MAX_NUM_FORMS": 1000,
+            }
+        )
+        for i, row in enumerate(rows):
+            data.update({f"{prefix}-{i}-{k}": v for k, v in row.items()})
+            data[f"{prefix}-{i}-application"] = application.pk
+    return data
+
+
+def test_staff_change_the_policy_in_the_admin_with_the_same_checks_and_an_audit_event(
+    teams, client, settings
+):
+    shop = Application.objects.get(name="shop")
+    client.force_login(teams["staff"])
+    url = f"/admin/pipelines_app/application/{shop.pk}/change/"
+    portal = settings.DATABASES["default"]
+
+    added = client.post(
+        url,
+        _admin_form(shop, storage_roots=[{"uri": "s3a://exports/shop/", "access": "read-write"}]),
+    )
+    refused = client.post(
+        url,
+        _admin_form(
+            shop,
+            allowed_connections=[
+                {
+                    "driver": "postgresql",
+                    "host": portal.get("HOST") or "localhost",
+                    "port": portal.get("PORT") or 5432,
+                    "database": portal["NAME"],
+                    "credential_secret": "shop.db",
+                }
+            ],
+        ),
+    )
+
+    assert added.status_code == 302
+    assert StorageRoot.objects.get(application=shop).uri == "s3a://exports/shop"
+    event = AuditEvent.objects.filter(action="data_policy.allow", actor=teams["staff"]).get()
+    assert event.target == "application:shop" and event.details["kind"] == "storage"
+    if "postgresql" in portal["ENGINE"]:
+        assert refused.status_code == 200
+        assert "the portal&#x27;s own database" in refused.content.decode()
+        assert AllowedConnection.objects.filter(application=shop).count() == 1
