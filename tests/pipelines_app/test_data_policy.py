@@ -369,7 +369,7 @@ def test_staff_change_the_policy_in_the_admin_with_the_same_checks_and_an_audit_
     events = AuditEvent.objects.filter(action="data_policy.allow", actor=teams["staff"]).order_by(
         "id"
     )
-    assert [(e.target, e.details["kind"]) for e in events][0] == ("application:shop", "storage")
+    assert next((e.target, e.details["kind"]) for e in events) == ("application:shop", "storage")
     if "postgresql" in portal["ENGINE"]:
         assert refused.status_code == 200
         assert "the portal&#x27;s own database" in refused.content.decode()
