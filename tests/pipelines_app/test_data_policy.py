@@ -374,3 +374,21 @@ def test_staff_change_the_policy_in_the_admin_with_the_same_checks_and_an_audit_
         assert refused.status_code == 200
         assert "the portal&#x27;s own database" in refused.content.decode()
         assert AllowedConnection.objects.filter(application=shop).count() == 1
+
+
+def test_the_demo_gets_its_policy_and_its_pipelines_stay_inside_it(db, settings, tmp_path):
+    from portal.management.commands.load_demo import load_demo_portal
+
+    settings.HUB_SECRETS_FILE = str(tmp_path / "demo-secrets.json")
+    load_demo_portal()
+    load_demo_portal()  # idempotent: one policy entry, one audit event
+    out = StringIO()
+
+    call_command("validate_pipelines", stdout=out)
+    call_command("data-policy", "retail", "show", stdout=out)
+
+    text = out.getvalue()
+    assert "files checked, no errors" in text
+    shared = settings.HUB_DATA_ROOT.resolve() / "shared" / "reference"
+    assert f"{shared} (read-only)" in text and "retail_*" in text and "retail.<name>" in text
+    assert AuditEvent.objects.filter(action="data_policy.allow").count() == 1
