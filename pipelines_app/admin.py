@@ -1,9 +1,20 @@
 """Admin: applications and memberships (changes audited); the audit log read-only."""
 
+from django import forms
 from django.contrib import admin
 
 from pipelines_app import audit
-from pipelines_app.models import Application, AuditEvent, ChangeRequest, Membership, Review
+from pipelines_app.errors import BadInput
+from pipelines_app.models import (
+    AllowedConnection,
+    AllowedHiveDatabase,
+    Application,
+    AuditEvent,
+    ChangeRequest,
+    Membership,
+    Review,
+    StorageRoot,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -12,11 +23,62 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class _PolicyForm(forms.ModelForm):
+    """The same checks as ``manage.py data-policy`` (data_policy.py)."""
+
+    def clean(self):
+        from pipelines_app import data_policy
+
+        cleaned = super().clean()
+        try:
+            if self._meta.model is StorageRoot and cleaned.get("uri"):
+                cleaned["uri"] = data_policy.check_storage_root(cleaned["uri"])
+            elif self._meta.model is AllowedConnection and cleaned.get("host"):
+                port = cleaned.get("port")
+                url = (
+                    f"jdbc:{cleaned.get('driver')}://{cleaned['host']}"
+                    f"{f':{port}' if port else ''}/{cleaned.get('database')}"
+                )
+                connection = data_policy.check_connection(url)
+                cleaned.update(driver=connection.driver, host=connection.host, port=connection.port)
+            elif self._meta.model is AllowedHiveDatabase and cleaned.get("name"):
+                cleaned["name"] = data_policy.check_hive_database(cleaned["name"])
+        except BadInput as error:
+            raise forms.ValidationError(error.message) from None
+        return cleaned
+
+
+class StorageRootInline(admin.TabularInline):
+    model = StorageRoot
+    form = _PolicyForm
+    extra = 0
+
+
+class AllowedConnectionInline(admin.TabularInline):
+    model = AllowedConnection
+    form = _PolicyForm
+    extra = 0
+
+
+class AllowedHiveDatabaseInline(admin.TabularInline):
+    model = AllowedHiveDatabase
+    form = _PolicyForm
+    extra = 0
+
+
+_POLICY_MODELS = (StorageRoot, AllowedConnection, AllowedHiveDatabase)
+
+
 @admin.register(Application)
 class ApplicationAdmin(admin.ModelAdmin):
     list_display = ["name", "display_name", "required_approvals", "created_at"]
     search_fields = ["name", "display_name"]
-    inlines = [MembershipInline]
+    inlines = [
+        MembershipInline,
+        StorageRootInline,
+        AllowedConnectionInline,
+        AllowedHiveDatabaseInline,
+    ]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -29,6 +91,8 @@ class ApplicationAdmin(admin.ModelAdmin):
         )
 
     def save_formset(self, request, form, formset, change):
+        if formset.model in _POLICY_MODELS:
+            return _save_policy_formset(request, formset)
         instances = formset.save(commit=False)
         for membership in formset.deleted_objects:
             _audit_membership(request, "membership.revoke", membership)
@@ -37,6 +101,35 @@ class ApplicationAdmin(admin.ModelAdmin):
             membership.save()
             _audit_membership(request, "membership.grant", membership)
         formset.save_m2m()
+
+
+def _save_policy_formset(request, formset):
+    """Every allowed or revoked entry of a data policy is an audit event."""
+    instances = formset.save(commit=False)
+    kind = {
+        StorageRoot: "storage",
+        AllowedConnection: "connection",
+        AllowedHiveDatabase: "hive-database",
+    }[formset.model]
+    for entry in formset.deleted_objects:
+        audit.record(
+            request.user,
+            "data_policy.revoke",
+            f"application:{entry.application.name}",
+            {"kind": kind, "value": str(entry), "by": "admin"},
+            request,
+        )
+        entry.delete()
+    for entry in instances:
+        entry.save()
+        audit.record(
+            request.user,
+            "data_policy.allow",
+            f"application:{entry.application.name}",
+            {"kind": kind, "value": str(entry), "by": "admin"},
+            request,
+        )
+    formset.save_m2m()
 
 
 def _audit_membership(request, action, membership):

@@ -74,7 +74,11 @@ class GovernanceBlocked(ServiceError):
     def __init__(self, findings):
         self.findings = tuple(findings)
         listed = "; ".join(f.message for f in self.findings)
-        super().__init__(
-            "governance checks block this approval: "
-            f"{listed}. Give an override_reason to approve anyway."
-        )
+        if any(getattr(f, "blocking", False) for f in self.findings):
+            advice = (
+                "The application's data policy cannot be overridden: change the definition, "
+                "or ask staff to change the policy."
+            )
+        else:
+            advice = "Give an override_reason to approve anyway."
+        super().__init__(f"governance checks block this approval: {listed}. {advice}")

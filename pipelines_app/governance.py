@@ -6,7 +6,10 @@ reviewer overrides them with a written reason.
   starting from the sources' schemas);
 - metadata: a pipeline or job without owner, SLA or schedule;
 - target schemas: a change to a target's schema (its file, or the target's ``schemaRef``) that
-  drops a column or changes a column's type.
+  drops a column or changes a column's type;
+- data policy: a changed definition reaching outside its application's data policy (storage,
+  connections, secrets, Hive databases). Blocking: no override reason passes it, and it is
+  checked afresh against the policy as it is at each look (never cached).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ MEDIUM = "medium"
 
 # personal data and schema breaks hurt consumers at once; missing metadata is a gap to close
 SEVERITY = {
+    "data_policy": HIGH,
     "pii_unmasked": HIGH,
     "schema_column_dropped": HIGH,
     "schema_type_changed": HIGH,
@@ -67,7 +71,15 @@ class Finding:
             object.__setattr__(self, "severity", SEVERITY.get(self.code, MEDIUM))
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "blocking": self.blocking}
+
+    @property
+    def blocking(self) -> bool:
+        """No override reason lets an approval through."""
+        return self.code in BLOCKING
+
+
+BLOCKING = frozenset({"data_policy"})
 
 
 def pii_patterns() -> list[re.Pattern]:
@@ -333,22 +345,54 @@ def change_diff(repo, base: str, head: str) -> list:
 
 
 def change_request_findings(repo, change_request) -> list[Finding]:
-    """Findings for a change request at its current head (against its base), computed once per
-    (repository, application, base, head, personal-data patterns)."""
+    """Findings for a change request at its current head (against its base). The findings that
+    depend only on the commits are computed once per (repository, application, base, head,
+    personal-data patterns); the data policy ones at every call."""
     base, head = change_request.base_commit, change_request.head_commit
     if not head or not base:
         return []
     application = change_request.application.name
+    changes = change_diff(repo, base, head)
+    paths = {c.path for c in changes} | {c.old_path for c in changes if c.old_path}
+    policy = policy_findings(application, repo.files(head), paths)
     patterns = tuple(p.pattern for p in pii_patterns())
     key = (str(repo.path), application, base, head, patterns)
     cached = _findings.get(key)
     if cached is not None:
-        return list(cached)  # type: ignore[call-overload]
-    changes = change_diff(repo, base, head)
-    paths = {c.path for c in changes} | {c.old_path for c in changes if c.old_path}
+        return policy + list(cached)  # type: ignore[call-overload]
     findings = check(application, repo.files(base), repo.files(head), paths)
     if is_sha(base) and is_sha(head):
         _findings.put(key, tuple(findings))
+    return policy + findings
+
+
+def policy_findings(application: str, after, changed_paths) -> list[Finding]:
+    """Blocking findings: what the changed definitions reach outside the application's data
+    policy as it is now (the policy may change while a change waits, so never cached)."""
+    from pipelines_app.data_policy import policy_for
+    from spark_runner.definition.validate import policy_problems
+
+    policy = policy_for(application)
+    if policy is None:
+        return []
+    findings = []
+    for path in sorted(set(changed_paths)):
+        where = parse_definition_path(path)
+        if where is None or where.application != application:
+            continue
+        data = after.read(path)
+        definition = parsed_or_none(data, path)
+        if definition is None:
+            continue
+        for problem in policy_problems(policy, definition, path, data):
+            findings.append(
+                Finding(
+                    "data_policy",
+                    path,
+                    f"line {problem.line}:{problem.column}: {problem.message} "
+                    "(the data policy cannot be overridden; staff change it)",
+                )
+            )
     return findings
 
 

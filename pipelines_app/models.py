@@ -246,3 +246,84 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnly("audit events are append-only")
+
+
+# ---------------------------------------------------------------- data policy
+# What an application's pipelines may touch besides its own data folder, its own secrets and its
+# own Hive databases (spark_runner/definition/policy.py; docs/operators/data-policy.md). Staff
+# change these rows (admin, ``manage.py data-policy``); members only read them.
+
+
+class Access(models.TextChoices):
+    READ_ONLY = "read-only", "read-only"
+    READ_WRITE = "read-write", "read-write"
+
+
+class StorageRoot(models.Model):
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="storage_roots"
+    )
+    uri = models.CharField(max_length=500, help_text="/path, file:///path, s3a://…, hdfs://…")
+    access = models.CharField(max_length=16, choices=Access.choices, default=Access.READ_ONLY)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["application__name", "uri"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "uri"], name="one_storage_root_per_uri")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.uri} ({self.access})"
+
+
+class AllowedConnection(models.Model):
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="allowed_connections"
+    )
+    driver = models.CharField(max_length=32)
+    host = models.CharField(max_length=255)
+    port = models.PositiveIntegerField()
+    database = models.CharField(max_length=255)
+    credential_secret = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="the secret (user:password) for this connection; only it may be given it",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["application__name", "driver", "host", "port", "database"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "driver", "host", "port", "database"],
+                name="one_allowed_connection_per_place",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def url(self) -> str:
+        return f"jdbc:{self.driver}://{self.host}:{self.port}/{self.database}"
+
+
+class AllowedHiveDatabase(models.Model):
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="allowed_hive_databases"
+    )
+    name = models.CharField(max_length=128)
+    access = models.CharField(max_length=16, choices=Access.choices, default=Access.READ_WRITE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["application__name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "name"], name="one_allowed_hive_database_per_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.access})"

@@ -222,13 +222,16 @@ def problems(application: str, before, changes: dict[str, bytes | None]) -> list
     Problems that ``before`` already had in files the change does not touch are not the change's
     fault and do not block it; every problem in a changed file, and every new one, does.
     """
+    from pipelines_app.data_policy import policies
+
     after = Overlay(before, changes)
-    found = list(validate(after, application_definitions(after, application)).problems)
+    lookup = policies()
+    found = list(validate(after, application_definitions(after, application), lookup).problems)
     if not found:
         return []
     known = {
         (p.file, p.message)
-        for p in validate(before, application_definitions(before, application)).problems
+        for p in validate(before, application_definitions(before, application), lookup).problems
     }
     return [p for p in found if p.file in changes or (p.file, p.message) not in known]
 

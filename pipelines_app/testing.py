@@ -86,7 +86,17 @@ def make_personas(name: str = "sales", *, required_approvals: int = 1) -> Person
     grant(cast.carol, application, Role.REVIEWER)
     grant(cast.olga, application, Role.OPERATOR)
     grant(cast.mallory, other, Role.AUTHOR, Role.REVIEWER)
+    allow_layer_databases(application)
     return cast
+
+
+def allow_layer_databases(application: Application) -> None:
+    """The sample pipelines write Hive tables named ``<layer>.<id>``: the application's data
+    policy allows those databases (as staff would for a team that predates the naming rule)."""
+    from pipelines_app.models import AllowedHiveDatabase
+
+    for layer in ("staging", "standardization", "service"):
+        AllowedHiveDatabase.objects.get_or_create(application=application, name=layer)
 
 
 # ---------------------------------------------------------------- sample files

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from pipelines_app.views import (
+    application,
     audit,
     catalog,
     changes,
@@ -46,4 +47,5 @@ urlpatterns = [
     path("reviews/", reviews.review_queue, name="review_queue"),
     path("audit/", audit.audit_log, name="audit"),
     path("help/<path:name>", docs.doc_page, name="doc"),
+    path("applications/<str:application>/", application.application_detail, name="application"),
 ]

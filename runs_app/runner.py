@@ -33,6 +33,7 @@ class SparkRunner:
         return self._spark
 
     def run(self, run, published, files):
+        from pipelines_app.data_policy import run_policy
         from spark_runner.engine import RunContext, run_pipeline
         from spark_runner.engine.secrets import SecretResolver
 
@@ -49,6 +50,7 @@ class SparkRunner:
             data_root=str(settings.HUB_DATA_ROOT),
             secrets=self._secrets,
             output_key=_first_attempt_id(run),
+            policy=run_policy(run.application),
         )
         return run_pipeline(published.definition, ctx)
 

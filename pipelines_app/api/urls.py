@@ -3,11 +3,17 @@
 from django.urls import path
 
 from pipelines_app.api import views
+from pipelines_app.api.views.data_policy import DataPolicyView
 
 CR = "change-requests/<str:number>/"
 
 urlpatterns = [
     path("applications/", views.ApplicationListView.as_view(), name="api-applications"),
+    path(
+        "applications/<str:application>/data-policy/",
+        DataPolicyView.as_view(),
+        name="api-data-policy",
+    ),
     path("pipelines/", views.PipelineListView.as_view(), name="api-pipelines"),
     path(
         "pipelines/<str:application>/<str:layer>/<str:id>/",

@@ -121,7 +121,7 @@ def _approve_locked(
         raise InvalidState("you have already approved this version of the change")
     override_reason = (override_reason or "").strip()
     findings = change_request_findings(repo, change_request)
-    if findings and not override_reason:
+    if (findings and not override_reason) or any(f.blocking for f in findings):
         raise GovernanceBlocked(findings)
     Review.objects.create(
         change_request=change_request,

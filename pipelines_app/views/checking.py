@@ -45,8 +45,10 @@ def main_files():
 
 def check_definition(path: str, data: bytes) -> list[Problem]:
     """Every problem of the definition at ``path``, as it would stand on main."""
+    from pipelines_app.data_policy import policies
+
     try:
-        report = validate(_WithFile(main_files(), path, data), [path])
+        report = validate(_WithFile(main_files(), path, data), [path], policies())
     except DefinitionInvalid as invalid:
         return list(invalid.problems)
     except Exception:  # a validator bug must not cost the author their page

@@ -45,3 +45,20 @@ class Locator:
         end = end_match.start() if end_match else len(self.text)
         found = re.compile(r"\s(" + re.escape(name) + r")\s*=").search(self.text, start, end)
         return self.position(found.start(1)) if found else self.position(start)
+
+
+def attribute_after(text: str, line: int, column: int, name: str) -> tuple[int, int]:
+    """Where attribute ``name`` stands in the start tag beginning at ``line``:``column``; the
+    tag's own place when the attribute is not written there."""
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    if not 1 <= line <= len(starts):
+        return line, column
+    start = starts[line - 1] + column - 1
+    end_match = _TAG_END.search(text, start)
+    end = end_match.start() if end_match else len(text)
+    found = re.compile(r"\s(" + re.escape(name) + r")\s*=").search(text, start, end)
+    if not found:
+        return line, column
+    offset = found.start(1)
+    line_at = bisect.bisect_right(starts, offset)
+    return line_at, offset - starts[line_at - 1] + 1

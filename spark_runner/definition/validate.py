@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from . import model as m
 from .columns import Columns, check_columns
 from .errors import Problem, position
 from .files import FileSource, lookup_path, parse_definition_path
+from .locate import attribute_after
 from .parser import MAX_BYTES, parse_with_problems, unique_problems
+from .policy import DataPolicy, Found, local_matches, local_realpath
 from .rules import did_you_mean, target_label
 from .schemas import SchemaError, load_schema
 
@@ -43,9 +45,18 @@ def definition_paths(files: FileSource) -> list[str]:
     return [p for p in files.list("applications/") if parse_definition_path(p)]
 
 
-def validate(files: FileSource, paths: Iterable[str] | None = None) -> Report:
-    """Validate definitions (all when ``paths`` is None) against the repository ``files``."""
-    context = _Context(files)
+Policies = Callable[[str], DataPolicy | None]
+
+
+def validate(
+    files: FileSource, paths: Iterable[str] | None = None, policies: Policies | None = None
+) -> Report:
+    """Validate definitions (all when ``paths`` is None) against the repository ``files``.
+
+    ``policies``: application name -> its data policy (None for an application the portal does
+    not know); with it, whatever a definition reaches outside its policy is an error located at
+    the attribute (see policy.py)."""
+    context = _Context(files, policies)
     report = Report()
     for path in sorted(set(definition_paths(files) if paths is None else paths)):
         report.files_checked += 1
@@ -60,8 +71,9 @@ def validate(files: FileSource, paths: Iterable[str] | None = None) -> Report:
 class _Context:
     """Caches what several files share: schemas, lookup headers, each application's pipelines."""
 
-    def __init__(self, files: FileSource):
+    def __init__(self, files: FileSource, policies: Policies | None = None):
         self.files = files
+        self.policies = policies
         self._schemas: dict[tuple[str, str, str], tuple[Columns, str | None]] = {}
         self._lookups: dict[str, tuple[Columns, str | None]] = {}
         self._pipelines: dict[str, dict[str, list[str]]] = {}
@@ -89,6 +101,9 @@ class _Context:
             self._check_pipeline(definition, app, layer, add)
         elif isinstance(definition, m.JobPipeline):
             self._check_job(definition, app, add)
+        policy = self.policies(app) if self.policies is not None else None
+        if policy is not None:
+            problems += policy_problems(policy, definition, path, data)
         return unique_problems(problems), definition
 
     def _check_place(self, definition: m.Definition, parts: dict[str, str], add) -> None:
@@ -217,6 +232,37 @@ class _Context:
                         f'{what} "{name}": application "{app}" has no pipeline with '
                         f"this id{did_you_mean(name, known)}",
                     )
+
+
+def policy_problems(
+    policy: DataPolicy, definition: m.Definition, path: str, data: bytes
+) -> list[Problem]:
+    """What ``definition`` reaches outside ``policy``, each at its attribute; local paths are
+    resolved on this machine too (wildcards, symbolic links)."""
+    found = list(policy.problems(definition))
+    if isinstance(definition, m.Pipeline) and not found:
+        for element, write in [(s, False) for s in definition.sources] + [
+            (t, True) for t in definition.targets
+        ]:
+            written = getattr(element, "path", None)
+            if not isinstance(element, m.CsvSource | m.CsvTarget) or written is None:
+                continue
+            resolved = policy.resolve(written)
+            matches = local_matches(resolved, write)
+            if matches:
+                message = policy.resolved_problem(written, matches, write, local_realpath)
+                if message:
+                    found.append(Found(element.loc, "path", message))
+    if not found:
+        return []
+    text = data.decode("utf-8-sig", errors="replace")
+    problems = []
+    for item in found:
+        line, column = (item.loc.line, item.loc.column) if item.loc else (1, 1)
+        if item.attribute:
+            line, column = attribute_after(text, line, column, item.attribute)
+        problems.append(Problem(path, line, column, item.message))
+    return problems
 
 
 def _adder(path: str, problems: list[Problem]):

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from spark_runner.definition.model import Pipeline
+from spark_runner.definition.policy import DataPolicy
 
 _URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
@@ -29,6 +30,10 @@ class RunContext:
     # Hive) or skips (database) what that key added, never adds it twice. Default: the run id.
     # runs_app passes the first attempt's id to its retries.
     output_key: str | None = None
+    # The application's data policy (spark_runner/definition/policy.py): what the run may read,
+    # write, connect to and name. The portal always passes one; None (engine tests, benchmarks,
+    # embedding the engine alone) leaves the run unconfined.
+    policy: DataPolicy | None = None
 
     def __post_init__(self):
         if isinstance(self.run_date, str):
@@ -37,6 +42,14 @@ class RunContext:
             from spark_runner.engine.secrets import SecretResolver
 
             self.secrets = SecretResolver(None)
+        if self.policy is not None:
+            from spark_runner.engine.secrets import ScopedSecrets
+
+            if self.policy.application != self.application:
+                raise ValueError(
+                    f"the policy of {self.policy.application} given to a run of {self.application}"
+                )
+            self.secrets = ScopedSecrets(self.secrets, self.policy)
 
     @property
     def job_group(self) -> str:

@@ -13,6 +13,7 @@ CATEGORIES = (
     "step",
     "target",
     "permission",
+    "policy",
     "cancelled",
     "definition",
     "internal",

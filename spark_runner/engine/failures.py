@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from spark_runner.definition.policy import PolicyViolation
 from spark_runner.engine import registry
 from spark_runner.engine.errors import EngineError
 
@@ -61,6 +62,8 @@ _PATTERNS = (
 def classify(exc: BaseException, message: str, phase: str) -> str:
     if isinstance(exc, Cancelled):
         return "cancelled"
+    if isinstance(exc, PolicyViolation):
+        return "policy"
     if isinstance(exc, EngineError):
         return exc.category
     if isinstance(exc, registry.StepError | registry.UnknownTransformation):

@@ -31,8 +31,10 @@ from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
 from spark_runner.definition.model import Pipeline
+from spark_runner.definition.policy import PolicyViolation
 from spark_runner.engine import registry
 from spark_runner.engine.commit import Output
+from spark_runner.engine.confine import check_pipeline
 from spark_runner.engine.connectors.csv import CsvRead
 from spark_runner.engine.context import RunContext
 from spark_runner.engine.datasets import Datasets, step_inputs, step_output
@@ -148,6 +150,9 @@ class SparkPipeline(SourcesPhase, TargetsPhase):
 
     def prepare(self) -> None:
         self.params = self.ctx.parameters(self.pipeline)
+        self.where, self.phase = "policy", "prepare"
+        check_pipeline(self.pipeline, self.ctx)
+        self.where = "run"
         from spark_runner.engine.masking.vault import TokenVault
 
         self.vault = TokenVault(self.ctx.vault_path())
@@ -218,7 +223,7 @@ class SparkPipeline(SourcesPhase, TargetsPhase):
         if self.ctx.job_group in _cancelled:
             category, message = "cancelled", "cancelled by an operator"
         where = getattr(exc, "where", "") or self.where
-        if isinstance(exc, registry.StepError | EngineError):
+        if isinstance(exc, registry.StepError | EngineError | PolicyViolation):
             message = exc.message
         secrets = list(self.ctx.secrets.resolved_values()) if self.ctx.secrets else []
         from spark_runner.engine.secrets import redact as redact_pairs

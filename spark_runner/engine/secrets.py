@@ -74,6 +74,29 @@ class SecretResolver:
         return self._file_values
 
 
+class ScopedSecrets:
+    """A resolver that hands out only the secrets the running application may name (its own
+    ``<app>.<name>`` secrets and its connections' credentials): the rule holds even for a
+    definition that never went through validation."""
+
+    def __init__(self, inner: SecretResolver, policy):
+        self._inner = inner
+        self._policy = policy
+
+    def get(self, name: str) -> str:
+        if not self._policy.may_resolve_secret(name or ""):
+            from spark_runner.definition.policy import PolicyViolation
+
+            raise PolicyViolation(self._policy.secret_problem(name or ""))
+        return self._inner.get(name)
+
+    def get_bytes(self, name: str) -> bytes:
+        return self.get(name).encode("utf-8")
+
+    def resolved_values(self) -> tuple[str, ...]:
+        return self._inner.resolved_values()
+
+
 def _read_secrets_file(path: Path | None) -> dict[str, str]:
     if path is None or not path.is_file():
         return {}

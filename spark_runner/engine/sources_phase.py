@@ -11,6 +11,7 @@ from pyspark.sql import functions as F
 
 from spark_runner.definition.model import CsvSource, DatabaseSource
 from spark_runner.engine.commit import RejectsOutput
+from spark_runner.engine.confine import check_connection, check_table
 from spark_runner.engine.connectors.csv import read_csv
 from spark_runner.engine.connectors.jdbc import read_jdbc
 from spark_runner.engine.errors import EngineError
@@ -54,6 +55,7 @@ class SourcesPhase:
             self.csv_reads[source.id] = read
             df = read.df
         elif isinstance(source, DatabaseSource):
+            check_connection(self.ctx.policy, source)
             df = read_jdbc(self.spark, source, self.params, self.ctx.secrets)
             if schema is not None:
                 df = conform(df, fields, f"source {source.id}")
@@ -110,6 +112,7 @@ class SourcesPhase:
 
         path = lookup_path(reference)
         if path is None:
+            check_table(self.ctx.policy, reference, False, self.where)
             # Another process may have committed to the table since this session cached its
             # file list: list it afresh.
             with contextlib.suppress(Exception):

@@ -16,6 +16,7 @@ from spark_runner.engine.commit import (
     Output,
     csv_destination,
 )
+from spark_runner.engine.confine import check_connection, check_table, check_write
 from spark_runner.engine.errors import EngineError
 from spark_runner.engine.fs import FS
 from spark_runner.engine.observations import drain_listeners
@@ -69,13 +70,19 @@ class TargetsPhase:
         return False
 
     def make_output(self, target, df: DataFrame) -> Output:
+        policy = self.ctx.policy
         if isinstance(target, HiveTarget):
+            # the engine creates (and writes) only databases the application owns
+            check_table(policy, target.table, True, self.where)
             warehouse = self.spark.conf.get("spark.sql.warehouse.dir")
             return HiveOutput(self.spark, df, target, self.ctx.run_id, warehouse, self.ctx.key)
         if isinstance(target, CsvTarget):
             path = csv_destination(self.ctx, target)
+            if policy is not None:
+                check_write(policy, target.path, path, target)
             return CsvOutput(self.spark, df, target, path, self.ctx.run_id, self.ctx.key)
         if isinstance(target, DatabaseTarget):
+            check_connection(policy, target)
             return DatabaseOutput(
                 self.spark, df, target, self.ctx.run_id, self.ctx.secrets, self.ctx.key
             )

@@ -12,6 +12,9 @@ from .conftest import SAMPLE_PIPELINE, SAMPLE_REPO, pipeline_xml
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# The command reads applications' data policies from the portal's database.
+pytestmark = pytest.mark.django_db
+
 
 def run(*args) -> tuple[int, str]:
     out = StringIO()

@@ -54,7 +54,7 @@ class Workspace:
         self.config_file(path, xml)
         return parse(xml.encode(), path)
 
-    def context(self, run_id: str | None = None, run_date="2024-03-05", params=None):
+    def context(self, run_id: str | None = None, run_date="2024-03-05", params=None, policy=None):
         return RunContext(
             spark=self.spark,
             application=self.app,
@@ -65,6 +65,7 @@ class Workspace:
             files=DirectoryFileSource(self.config),
             data_root=str(self.data),
             secrets=SecretResolver(None, environ=self.env),
+            policy=policy,
         )
 
     def run(self, pipeline, **kw):

@@ -24,6 +24,7 @@ def test_the_demo_configuration_validates():
     assert tags == {"deduplicate", "sort", "join", "lookup", "merge", "mask", "aggregate"}
 
 
+@pytest.mark.django_db  # run_pipeline reads the application's data policy
 def test_the_demo_runs_end_to_end_with_run_pipeline(spark, settings, monkeypatch, tmp_path):
     # given
     monkeypatch.setenv("HUB_SECRET_RETAIL_MASK_KEY", "demo-key-for-tests-only")
@@ -70,6 +71,7 @@ def test_the_demo_runs_end_to_end_with_run_pipeline(spark, settings, monkeypatch
     assert len(text.splitlines()) == 1 + revenue.count()
 
 
+@pytest.mark.django_db
 def test_run_pipeline_exits_1_with_the_located_error(spark, settings, capsys):
     load_demo(settings.HUB_CONFIG_REPO, settings.HUB_DATA_ROOT)
     (settings.HUB_DATA_ROOT / "applications/retail/landing/customers/customers.csv").unlink()

@@ -27,7 +27,7 @@ EXTRAS = {
     "r2-kind": "webhook",
     "r2-url": "https://hooks.example.com/runs",
     "r2-on": "slaBreach",
-    "r2-secret_ref": "ops-hook",
+    "r2-secret_ref": "sales.ops-hook",
 }
 
 
@@ -48,7 +48,7 @@ def test_an_author_declares_a_parameter_and_notifications_that_reach_the_xml(cli
     xml = submitted_xml(ChangeRequest.objects.get())
     assert '<parameter name="region" default="eu"/>' in xml
     assert '<email to="data@example.com,oncall@example.com"/>' in xml, xml
-    assert 'url="https://hooks.example.com/runs"' in xml and 'secretRef="ops-hook"' in xml
+    assert 'url="https://hooks.example.com/runs"' in xml and 'secretRef="sales.ops-hook"' in xml
 
 
 def test_a_webhook_secret_is_a_name_and_the_page_says_where_its_value_lives(client, cast):
@@ -86,7 +86,7 @@ def test_editing_a_pipeline_opens_its_parameters_and_notifications(client, cast,
         '<parameters><parameter name="region" default="eu"/></parameters>'
         '<sources><csv id="orders" path="landing/orders.csv"/></sources>'
         '<targets><hive table="staging.orders"/></targets>'
-        '<notifications><webhook url="https://h.example.com/x" on="failure" secretRef="k1"/>'
+        '<notifications><webhook url="https://h.example.com/x" on="failure" secretRef="sales.k1"/>'
         "</notifications></pipeline>"
     )
     change = services.change_request_create(
@@ -105,7 +105,7 @@ def test_editing_a_pipeline_opens_its_parameters_and_notifications(client, cast,
     page = client.get(f"/pipelines/draft/{key}/parameters/").content.decode()
     # then
     assert 'value="region"' in page and 'value="https://h.example.com/x"' in page
-    assert 'value="k1"' in page
+    assert 'value="sales.k1"' in page
 
 
 def test_a_problem_naming_no_field_is_shown_above_its_row(client, cast, repo):

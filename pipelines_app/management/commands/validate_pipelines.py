@@ -3,6 +3,7 @@
 Without PATH: every definition on the config repository's ``main``. With PATHs (files or folders,
 searched recursively): those files, each resolved in the application and layer its path shows
 (``.../applications/<app>/<layer>/...``; the folder above ``applications/`` is the repository root).
+A definition of an application the portal knows is checked against its data policy too.
 Prints ``path:line:col: error: message`` per problem and a summary. Exit 0 valid, 1 not, 2 misuse.
 """
 
@@ -27,6 +28,21 @@ def split_at_applications(path: Path) -> tuple[Path, str] | None:
         if parts[i] == "applications" and len(parts) > i + 2:
             return Path(*parts[:i]), "/".join(parts[i:])
     return None
+
+
+def _policies():
+    """Applications' data policies, when the portal's database can be read; without it (a
+    checkout with no database yet) definitions are checked without them."""
+    from django.db import DatabaseError
+
+    from pipelines_app.data_policy import policies
+    from pipelines_app.models import Application
+
+    try:
+        Application.objects.exists()
+    except DatabaseError:
+        return None
+    return policies()
 
 
 def _display(root: Path, relative: str) -> str:
@@ -79,7 +95,7 @@ class Command(BaseCommand):
                 returncode=USAGE_EXIT,
             )
         try:
-            report = validate(repository.files("main"))
+            report = validate(repository.files("main"), policies=_policies())
         except ConfigRepoError as error:
             raise CommandError(
                 f"cannot read the config repository: {error}", returncode=2
@@ -106,7 +122,7 @@ class Command(BaseCommand):
         problems: list[Problem] = []
         checked = 0
         for root, relatives in sorted(by_root.items()):
-            report = validate(DirectoryFileSource(root), sorted(relatives))
+            report = validate(DirectoryFileSource(root), sorted(relatives), _policies())
             checked += report.files_checked
             problems += [
                 Problem(_display(root, p.file), p.line, p.column, p.message)

@@ -33,7 +33,26 @@ def load_demo_portal() -> list[str]:
     for username, role, staff in DEMO_USERS:
         _ensure_user(username, role, staff)
         logins.append(f"{username:<6} / {DEMO_PASSWORD}   ({role or 'administrator'})")
+    _demo_policy()
     return logins
+
+
+def _demo_policy() -> None:
+    """The demo's data policy: its own folder, ``retail.*`` secrets (``retail.mask-key``) and
+    ``retail_*`` Hive databases need no entry; staff also let it read the lake's shared
+    reference folder."""
+    from pipelines_app import data_policy
+    from pipelines_app.models import Application, StorageRoot
+
+    application, _ = Application.objects.get_or_create(
+        name="retail", defaults={"display_name": "Retail"}
+    )
+    shared = Path(settings.HUB_DATA_ROOT).resolve() / "shared" / "reference"
+    shared.mkdir(parents=True, exist_ok=True)
+    if not StorageRoot.objects.filter(application=application, uri=str(shared)).exists():
+        data_policy.allow(
+            actor=None, application="retail", kind="storage", value=str(shared), read_only=True
+        )
 
 
 def demo_secrets_file() -> Path:

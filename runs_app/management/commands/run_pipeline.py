@@ -41,6 +41,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         from config_repo import ConfigRepository
+        from pipelines_app.data_policy import run_policy
         from spark_runner.definition import DefinitionInvalid, parse
         from spark_runner.engine import EngineSettings, RunContext, get_session, run_pipeline
         from spark_runner.engine.secrets import SecretResolver
@@ -100,6 +101,7 @@ class Command(BaseCommand):
             data_root=str(settings.HUB_DATA_ROOT),
             secrets=secrets,
             output_key=options["output_key"],
+            policy=run_policy(application),
         )
         result = run_pipeline(pipeline, ctx)
         self.stdout.write(result.summary())
