@@ -1,0 +1,46 @@
+"""Settings read from the environment are strict: a typo is an error that names the variable."""
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from portal.env import env_bool, env_int
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("true", True),
+        ("YES", True),
+        ("1", True),
+        ("on", True),
+        ("false", False),
+        ("0", False),
+        ("off", False),
+        ("", True),
+        (" ", True),
+    ],
+)
+def test_a_boolean_reads_the_usual_words_and_empty_means_the_default(monkeypatch, value, expected):
+    monkeypatch.setenv("HUB_SOME_FLAG", value)
+
+    assert env_bool("HUB_SOME_FLAG", True) is expected
+
+
+def test_a_misspelt_boolean_is_an_error_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("DEBUG", "ture")
+
+    with pytest.raises(ImproperlyConfigured, match=r"DEBUG='ture' is not a boolean"):
+        env_bool("DEBUG", False)
+
+
+def test_a_number_that_is_not_one_is_an_error_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("HUB_API_TOKEN_DAYS", "90d")
+
+    with pytest.raises(ImproperlyConfigured, match=r"HUB_API_TOKEN_DAYS='90d' is not a whole"):
+        env_int("HUB_API_TOKEN_DAYS", 90)
+
+
+def test_an_unset_number_is_the_default(monkeypatch):
+    monkeypatch.delenv("HUB_API_TOKEN_DAYS", raising=False)
+
+    assert env_int("HUB_API_TOKEN_DAYS", 90) == 90
