@@ -11,3 +11,20 @@ def _isolated_hub_paths(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # Real hashing is slow on purpose; tests sign in hundreds of times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# Hypothesis (tests/engine/differential): a fixed seed and few examples by default, as in CI;
+# `pytest --hypothesis-profile=deep` locally for many more. Registered here so that the option
+# finds the profiles whichever folder pytest is pointed at.
+def _hypothesis_profiles():
+    from hypothesis import HealthCheck, settings
+
+    quiet = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+    settings.register_profile(
+        "ci", derandomize=True, max_examples=8, deadline=None, suppress_health_check=quiet
+    )
+    settings.register_profile("deep", max_examples=200, deadline=None, suppress_health_check=quiet)
+    settings.load_profile("ci")
+
+
+_hypothesis_profiles()

@@ -63,6 +63,7 @@ class HiveOutput(Output):
         self.schema = None
         self._obs = None
         self._merge_obs = None
+        self._affected: list[tuple] = []  # merge: the partitions it rewrites (values)
 
     def _root(self) -> str:
         return f"{self.warehouse}/{self.db}.db/{self.table}"
@@ -163,6 +164,10 @@ class HiveOutput(Output):
         self._tidy(only_earlier=True)
 
     def _merged(self, df: DataFrame) -> DataFrame:
+        """The upsert by ``keys`` across the whole table: the run's rows, plus the table's rows
+        whose key the run does not bring. Partitioned, only the affected partitions are
+        rewritten: those the run writes to and those holding an old copy of one of its keys (a
+        key that moved partition); an affected partition left empty is dropped at commit."""
         keys = list(self.target.keys)
         missing = [k for k in keys if k not in df.columns]
         if missing:
@@ -172,11 +177,18 @@ class HiveOutput(Output):
         if not self.exists:
             return new
         existing = self.spark.table(self.full)
+        new_keys = df.select(*keys).distinct()
         if self.partitions:
-            touched = new.select(*self.partitions).distinct()
-            existing = existing.join(touched, on=self.partitions, how="left_semi")
-        kept = existing.join(new.select(*keys).distinct(), on=keys, how="left_anti")
-        return kept.unionByName(new)
+            parts = self.partitions
+            moved_from = existing.join(new_keys, on=keys, how="left_semi").select(*parts)
+            affected = df.select(*parts).unionByName(moved_from).distinct().collect()
+            self._affected = [tuple(r) for r in affected]
+            touched = self.spark.createDataFrame(affected, df.select(*parts).schema)
+            same = [existing[c].eqNullSafe(touched[c]) for c in parts]
+            existing = existing.join(touched, on=same, how="left_semi")
+        kept = existing.join(new_keys, on=keys, how="left_anti")
+        # the joins put the key and partition columns first: back to the data's order
+        return kept.unionByName(new).select(*[F.col(f"`{c}`") for c in df.columns])
 
     def commit(self) -> None:
         spark = self.spark
@@ -217,16 +229,34 @@ class HiveOutput(Output):
             )
         view = f"hub_staged_{uuid.uuid4().hex[:12]}"
         staged.createOrReplaceTempView(view)
+        # By name, in the table's own column order (INSERT .. SELECT matches by position).
+        columns = ", ".join(f"`{c}`" for c in spark.table(self.full).columns)
         try:
             verb = "INSERT INTO" if self.target.mode == "append" else "INSERT OVERWRITE TABLE"
             if self.partitions:
                 parts = ", ".join(f"`{c}`" for c in self.partitions)
-                spark.sql(f"{verb} {self.full} PARTITION ({parts}) SELECT * FROM {view}")
+                spark.sql(f"{verb} {self.full} PARTITION ({parts}) SELECT {columns} FROM {view}")
             else:
-                spark.sql(f"{verb} {self.full} SELECT * FROM {view}")
+                spark.sql(f"{verb} {self.full} SELECT {columns} FROM {view}")
         finally:
             spark.catalog.dropTempView(view)
+        self._drop_emptied(staged)
         self.fs.delete(self.staging)
+
+    def _drop_emptied(self, staged: DataFrame) -> None:
+        """merge: a partition that held the old copy of a key that moved, and nothing else, is
+        now empty; dynamic partition overwrite leaves partitions without rows alone: drop it."""
+        if not self._affected:
+            return
+        written = {tuple(r) for r in staged.select(*self.partitions).distinct().collect()}
+        for values in self._affected:
+            if values in written or any(v is None for v in values):
+                continue
+            spec = ", ".join(
+                f"`{c}` = {hive.sql_string(str(v))}"
+                for c, v in zip(self.partitions, values, strict=True)
+            )
+            self.spark.sql(f"ALTER TABLE {self.full} DROP IF EXISTS PARTITION ({spec})")
 
     def _append_files(self) -> None:
         """Moves the staged files into the table's folder as ``part-<key>-NNNNN``, after deleting

@@ -93,9 +93,14 @@ class SourcesPhase:
                 continue
             if source.on_invalid_rows == "fail":
                 first = read.first_bad() if read.first_bad else None
+                fit = (
+                    f"do not fit schema {source.schema_ref}"
+                    if source.schema_ref
+                    else "do not have as many fields as the header"
+                )
                 raise EngineError(
                     "invalid_rows",
-                    f"{bad} row(s) of {source.path} do not fit schema {source.schema_ref}"
+                    f"{bad} row(s) of {source.path} {fit}"
                     + (f"; first: {first}" if first else "")
                     + ' (onInvalidRows="reject" sends them to a rejects folder instead)',
                 )

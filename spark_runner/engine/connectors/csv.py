@@ -16,6 +16,10 @@ from spark_runner.engine.errors import EngineError
 from spark_runner.engine.fs import FS, name, parent
 
 CORRUPT = "_corrupt_record"
+# What the parser returns for an empty unquoted field, so that it reads as null while a quoted
+# empty field ("") stays an empty string (Spark's default maps both to null). A field whose
+# text is this NUL character would read as null too; no text file holds one.
+NULL_MARK = "\u0000"
 
 
 @dataclass
@@ -30,11 +34,18 @@ class CsvRead:
 
 
 def reader_options(source: CsvSource) -> dict[str, str]:
+    """RFC 4180: ``"`` quotes a field and ``""`` inside it is one quote (never a backslash
+    escape); quoted fields may hold delimiters and line breaks (``multiLine``, which also takes
+    CRLF or LF as found); an empty unquoted field is null, ``""`` the empty string."""
     return {
         "header": "true" if source.header else "false",
         "sep": source.delimiter,
         "encoding": "UTF-8",
-        "multiLine": "false",
+        "quote": '"',
+        "escape": '"',
+        "multiLine": "true",
+        "nullValue": NULL_MARK,
+        "emptyValue": "",
     }
 
 
@@ -49,16 +60,18 @@ def read_csv(spark, source: CsvSource, path: str, schema: T.StructType | None) -
     options = reader_options(source)
     reader = spark.read.options(**options)
     if schema is None:
-        if not source.infer_schema:
-            # Every column a string: the names come from the first line, read directly (Spark
-            # would run a job just to read it).
-            names = header_names(spark, source, matches[0])
-            if names is not None:
-                strings = T.StructType([T.StructField(n, T.StringType(), True) for n in names])
-                return CsvRead(df=reader.schema(strings).csv(path), path=path)
-        df = reader.option("inferSchema", "true" if source.infer_schema else "false").csv(path)
-        return CsvRead(df=df, path=path)
-    check_header(spark, source, path, schema, matches[0])
+        # Every column a string (the names from the first line, read directly: Spark would
+        # run a job just to read it), or the types inferred. Ragged rows are still bad rows.
+        names = None if source.infer_schema else header_names(spark, source, matches[0])
+        if names is not None:
+            schema = T.StructType([T.StructField(n, T.StringType(), True) for n in names])
+        else:
+            inferred = reader.option("inferSchema", "true" if source.infer_schema else "false")
+            schema = inferred.csv(path).schema
+            if not schema.fields:
+                return CsvRead(df=inferred.csv(path), path=path)
+    else:
+        check_header(spark, source, path, schema, matches[0])
     with_corrupt = T.StructType([*schema.fields, T.StructField(CORRUPT, T.StringType(), True)])
     raw = (
         reader.schema(with_corrupt)
@@ -111,9 +124,8 @@ def header_names(spark, source: CsvSource, first: str) -> list[str] | None:
     line = first_line(spark, first)
     if line is None:
         return None
-    try:
-        cells = next(_csv.reader([line.lstrip("\ufeff")], delimiter=source.delimiter))
-    except (StopIteration, _csv.Error):
+    cells = header_cells(source, line)
+    if cells is None:
         return None
     if not source.header:
         return [f"_c{i}" for i in range(len(cells))]
@@ -130,6 +142,16 @@ def header_names(spark, source: CsvSource, first: str) -> list[str] | None:
     ]
 
 
+def header_cells(source: CsvSource, line: str) -> list[str] | None:
+    """The fields of a header line, unquoted as RFC 4180 says (the BOM dropped)."""
+    if len(source.delimiter) != 1:
+        return line.lstrip("\ufeff").split(source.delimiter)
+    try:
+        return next(_csv.reader([line.lstrip("\ufeff")], delimiter=source.delimiter))
+    except (StopIteration, _csv.Error):
+        return None
+
+
 def check_header(spark, source: CsvSource, path: str, schema: T.StructType, first: str) -> None:
     """The header's column names must be the schema's (same order, case-insensitive). Reads
     the first line of the first matching file directly (no Spark job)."""
@@ -138,7 +160,7 @@ def check_header(spark, source: CsvSource, path: str, schema: T.StructType, firs
     line = first_line(spark, first)
     if line is None:
         return
-    names = [c.strip().strip('"') for c in line.lstrip("\ufeff").split(source.delimiter)]
+    names = [c.strip() for c in header_cells(source, line) or []]
     wanted = [f.name for f in schema.fields]
     if [n.lower() for n in names] != [w.lower() for w in wanted]:
         raise EngineError(
@@ -178,5 +200,12 @@ def writer_options(target: CsvTarget) -> dict[str, str]:
         "sep": target.delimiter,
         "compression": "none" if target.compression == "none" else target.compression,
         "encoding": "UTF-8",
+        "quote": '"',
         "escape": '"',
+        # null is written as nothing, the empty string as "" (Spark's defaults, stated here as
+        # they are the contract); spaces around a value are data, not trimmed.
+        "nullValue": "",
+        "emptyValue": '""',
+        "ignoreLeadingWhiteSpace": "false",
+        "ignoreTrailingWhiteSpace": "false",
     }
