@@ -19,7 +19,7 @@ def sql(statement: str, database: str | None = None) -> list[tuple[str, ...]]:
     argv = ["mariadb", "-h", HOST, "-P", "3306", "-u", "root", "--batch", "--skip-column-names"]
     argv += [database] if database else []
     done = subprocess.run(
-        argv + ["-e", statement], capture_output=True, text=True, check=False, timeout=60
+        [*argv, "-e", statement], capture_output=True, text=True, check=False, timeout=60
     )
     assert done.returncode == 0, done.stderr
     return [tuple(line.split("\t")) for line in done.stdout.splitlines()]
