@@ -8,7 +8,7 @@ BENCHMARKS = (
     ("validate", "issue 2", "validate 1,000 generated pipeline files and the demo repository"),
     ("config_repo", "issue 4", "propose/merge latency on 5,000 commits; merges/s, 20 at once"),
     ("change_requests", "issue 4", "propose/approve latency through the services; catalog load"),
-    ("engine", "issue 3", "engine vs hand-written PySpark; CSV ingest rows/s/core; small run p50"),
+    ("engine", "issue 3, 9", "engine vs plain PySpark; ingest; small runs, demo job, first run"),
     ("masking_hmac", "issue 3", "keyed HMAC and AES-GCM implementations over 1 M values"),
     ("orchestration", "issue 5", "trigger->start, job hop, 40-step chain, runs/min/worker"),
     ("orchestration_pages", "issue 5", "run-list queries and /metrics at a million runs"),

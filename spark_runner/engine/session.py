@@ -141,6 +141,11 @@ def spark_conf(settings: EngineSettings) -> dict[str, str]:
         "spark.sql.adaptive.optimizer.excludedRules": (
             "org.apache.spark.sql.execution.adaptive.AQEPropagateEmptyRelation"
         ),
+        # Small inputs (most runs): a shuffle of a few rows becomes one task and one file, not
+        # one per core; large ones are still split in partitions of about 64 MB (AQE's
+        # advisory size). Cached inputs (eager sources, a sort's input) are coalesced too.
+        "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",
+        "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
         "spark.ui.enabled": os.environ.get("HUB_SPARK_UI", "false"),
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.hive.convertMetastoreParquet": "true",
