@@ -9,7 +9,7 @@ BENCHMARKS = (
     ("validate --limits-only", "issue 8", "5,000 attributes, a 4 MB document vs an ordinary one"),
     ("config_repo", "issue 4", "propose/merge latency on 5,000 commits; merges/s, 20 at once"),
     ("change_requests", "issue 4", "propose/approve latency through the services; catalog load"),
-    ("engine", "issue 3", "engine vs hand-written PySpark; CSV ingest rows/s/core; small run p50"),
+    ("engine", "issue 3, 9", "engine vs plain PySpark; ingest; small runs, demo job, first run"),
     ("csv_ingest", "issue 9", "CSV ingest before/after RFC 4180 options, against plain Spark"),
     ("masking_hmac", "issue 3", "keyed HMAC and AES-GCM implementations over 1 M values"),
     ("orchestration", "issue 5", "trigger->start, job hop, 40-step chain, runs/min/worker"),

@@ -1,5 +1,7 @@
 """Engine speed: ``.venv/bin/python -m bench.engine [--rows 5000000] [--small-runs 20]``;
-``--only small`` runs (c) alone (quick).
+``--only small`` runs (c) to (g) alone (no 5 M rows); ``--metastore jdbc:postgresql://...`` (a
+scratch database) puts the Hive tables of (e), (f), (g) in a PostgreSQL metastore as a deployed
+worker does (default: Derby in a temporary folder).
 
 All figures are measured in one run, in one SparkSession (``local[*]``), against a baseline
 measured in the same run:
@@ -16,6 +18,11 @@ measured in the same run:
 
 Also (d): the cost of the per-step row counts: the engine with counting off (observations
 removed) against the same run with counting on.
+
+(e) a small pipeline with a Hive target (1,000 rows, three steps), (f) the demo job (three
+pipelines, five Hive targets) and (g) the first run after a worker starts: see
+``bench/engine_small.py``. Goals: (e) p50 <= 1 s and <= 1.5x the plain script; (f) <= 5 s;
+(g) first run <= 1.5x a warm one.
 """
 
 from __future__ import annotations
@@ -34,9 +41,9 @@ from pyspark.sql import Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from bench import engine_small
 from spark_runner.definition import DirectoryFileSource, parse
 from spark_runner.engine import (
-    EngineSettings,
     RunContext,
     SparkPipeline,
     get_session,
@@ -156,23 +163,35 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--small-runs", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=2, help="(a): best of N each")
-    parser.add_argument("--only", choices=["all", "small"], default="all", help="small: (c) only")
+    parser.add_argument(
+        "--only",
+        choices=["all", "small", "big"],
+        default="all",
+        help="small: (c)-(g), no big input; big: (a), (b), (d) only",
+    )
+    parser.add_argument("--hive-runs", type=int, default=10, help="(e): warm runs, p50")
+    parser.add_argument("--demo-runs", type=int, default=3, help="(f): warm runs, p50")
+    parser.add_argument("--metastore", default="", help="(e)-(g): a scratch PostgreSQL metastore")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-engine-"))
-    settings = EngineSettings.from_env(
-        data_root=str(root / "data"),
-        warehouse_dir=str(root / "warehouse"),
-        derby_dir=str(root / "metastore"),
-        metastore_url="",
-    )
+    settings = engine_small.bench_settings(root, args.metastore)
     spark = get_session(settings)
+    if args.metastore:
+        engine_small.drop_bench_databases(spark)
     cores = spark.sparkContext.defaultParallelism
     only_small = args.only == "small"
+    only_big = args.only == "big"
     a_engine = a_hand = d_uncounted = b_engine = b_plain = None
     try:
         if not only_small:
             a_engine, a_hand, d_uncounted, b_plain, b_engine = big(spark, root, args)
-        c_engine, c_hand, engine_small, c2_engine, c2_hand = small_runs(spark, root, args)
+        if not only_big:
+            c_engine, c_hand, engine_small_runs, c2_engine, c2_hand = small_runs(spark, root, args)
+            e_engine, e_hand, f_engine, f_hand = engine_small.small_and_demo(
+                spark, root, args.hive_runs, args.demo_runs
+            )
+            g_warm = engine_small.first_run(root / "g_warm", True, 5, args.metastore)
+            g_cold = engine_small.first_run(root / "g_cold", False, 5, args.metastore)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -191,21 +210,53 @@ def main() -> None:
             f"{'(b) CSV ingest, rows/s per core':<46} {eng_rate:>10,.0f} {plain_rate:>10,.0f} "
             f"{plain_rate / eng_rate:>7.2f} {'>=1M':>8}"
         )
-    print(
-        f"{'(c) small pipeline, warm session, p50 s':<46} {c_engine:>10.3f} {c_hand:>10.3f} "
-        f"{c_engine / c_hand:>7.2f} {'<=0.5s':>8}"
-    )
-    print(
-        f"{C_PLAIN_LABEL:<46} {c2_engine:>10.3f} "
-        f"{c2_hand:>10.3f} {c2_engine / c2_hand:>7.2f} {'<=0.5s':>8}"
-    )
     if not only_small:
         print(
             f"{'(d) pipeline with row counts vs without, s':<46} {a_engine:>10.2f} "
             f"{d_uncounted:>10.2f} {a_engine / d_uncounted:>7.2f} {'':>8}"
         )
-    print(f"    (c) engine p90 {sorted(engine_small)[int(len(engine_small) * 0.9)]:.3f} s")
+    if not only_big:
+        print(
+            f"{'(c) small pipeline, warm session, p50 s':<46} {c_engine:>10.3f} {c_hand:>10.3f} "
+            f"{c_engine / c_hand:>7.2f} {'<=0.5s':>8}"
+        )
+        print(
+            f"{C_PLAIN_LABEL:<46} {c2_engine:>10.3f} "
+            f"{c2_hand:>10.3f} {c2_engine / c2_hand:>7.2f} {'<=0.5s':>8}"
+        )
+        med = statistics.median
+        print(
+            f"{'(e) small Hive pipeline (1,000 rows), p50 s':<46} {med(e_engine):>10.3f} "
+            f"{med(e_hand):>10.3f} {med(e_engine) / med(e_hand):>7.2f} {'<=1s,1.5x':>8}"
+        )
+        print(
+            f"{'(f) demo job (3 pipelines, 5 Hive), p50 s':<46} {med(f_engine):>10.3f} "
+            f"{med(f_hand):>10.3f} {med(f_engine) / med(f_hand):>7.2f} {'<=5s':>8}"
+        )
+        print(
+            f"{'(g) first run after start / warm p50, s':<46} {g_warm['first']:>10.3f} "
+            f"{g_warm['warm_p50']:>10.3f} {g_warm['first'] / g_warm['warm_p50']:>7.2f} "
+            f"{'<=1.5x':>8}"
+        )
+        print(
+            f"{'(g) the same without the warm-up, s':<46} {g_cold['first']:>10.3f} "
+            f"{g_cold['warm_p50']:>10.3f} {g_cold['first'] / g_cold['warm_p50']:>7.2f} {'':>8}"
+        )
+        p90 = sorted(engine_small_runs)[int(len(engine_small_runs) * 0.9)]
+        print(f"    (c) engine p90 {p90:.3f} s")
+        print(
+            f"    (g) session start {g_warm['session']:.1f} s, warm-up {g_warm['warmup']:.1f} s "
+            "(before the worker takes its first run)"
+        )
+    print(f"    metastore: {'PostgreSQL' if args.metastore else 'Derby'}; load {_load()}")
     print("ratios: engine time / baseline time ((b): baseline rate / engine rate)")
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
 
 
 def big(spark, root: Path, args):

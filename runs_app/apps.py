@@ -7,6 +7,7 @@ class RunsAppConfig(AppConfig):
 
     def ready(self):
         # Beat entries (schedule tick, reaper, SLA check) unless settings already name them.
+        import runs_app.warmup  # noqa: F401 - connects the worker's Spark warm-up signals
         from portal.celery import app
         from runs_app.celery_schedule import BEAT_SCHEDULE
 

@@ -38,6 +38,9 @@ _DEFAULTS = {
     "HUB_WEBHOOK_BACKOFF_SECONDS": lambda: env_float("HUB_WEBHOOK_BACKOFF_SECONDS", 10.0),
     # Dotted path of the runner (tests inject a fake one); "" = the Spark engine.
     "HUB_RUNNER": lambda: env_str("HUB_RUNNER", ""),
+    # A Spark worker creates and warms its SparkSession when it starts, then checks every this
+    # many seconds that its JVM lives (and starts a new one when it died); 0 = on the first run.
+    "HUB_SPARK_WARMUP_SECONDS": lambda: env_float("HUB_SPARK_WARMUP_SECONDS", 5.0),
     # Queue of runs and their retries ("" = Celery's default queue, ``celery``).
     "HUB_TASK_QUEUE": lambda: env_str("HUB_TASK_QUEUE", ""),
     # Queue of the control tasks (schedule tick, reaper and lost-message re-send, SLA check,

@@ -28,9 +28,19 @@ class SparkRunner:
 
     def session(self):
         from spark_runner.engine import EngineSettings, get_session
+        from spark_runner.engine.warmup import wait_warm
 
+        wait_warm()  # a warm-up under way (worker start, a JVM that died) finishes first
         self._spark = get_session(EngineSettings.from_env())  # recreated if its JVM died
         return self._spark
+
+    def warm_up(self) -> float | None:
+        """Creates the session (again, after a JVM death) and runs a tiny pipeline on it, so
+        that the next run finds a warm JVM. None when it was warm already."""
+        from spark_runner.engine import EngineSettings
+        from spark_runner.engine.warmup import ensure_warm
+
+        return ensure_warm(EngineSettings.from_env())
 
     def run(self, run, published, files):
         from pipelines_app.data_policy import run_policy

@@ -58,6 +58,7 @@ class HiveOutput(Output):
         self.staging_root = f"{self.warehouse}/_hub_staging/{self.attempt}"
         self.staging = f"{self.staging_root}/{self.db}.{self.table}"
         self.exists = False
+        self.info: hive.TableInfo | None = None  # the table as found at stage, if it exists
         self.partitions: list[str] = list(target.partition_by)
         self.version_dir: str | None = None
         self.schema = None
@@ -70,7 +71,9 @@ class HiveOutput(Output):
 
     def stage(self) -> None:
         spark, target = self.spark, self.target
-        self.exists = hive.table_exists(spark, self.db, self.table)
+        # One metastore look-up for everything below (no listColumns: it runs Spark jobs).
+        self.info = hive.describe(spark, self.db, self.table)
+        self.exists = self.info is not None
         self._tidy()
         df = self.df
         missing = [c for c in self.partitions if c not in df.columns]
@@ -80,14 +83,14 @@ class HiveOutput(Output):
             )
         if self.exists:
             # Another process may have committed since this session cached the file list.
-            spark.catalog.refreshTable(self.name)
-            self.partitions = hive.partition_columns(spark, self.db, self.table)
-            provider = hive.table_provider(spark, self.db, self.table)
+            hive.forget_cached(spark, self.db, self.table)
+            self.partitions = list(self.info.partitions)
+            provider = self.info.provider
             if self.file_append and provider in ("parquet", "orc"):
                 self.fmt = provider
             else:
                 self.file_append = False
-            columns = [c for c, _ in hive.table_columns(spark, self.db, self.table)]
+            columns = [c for c, _ in self.info.columns]
             have = {c.lower(): c for c in df.columns}
             lacking = [c for c in columns if c.lower() not in have]
             extra = [c for c in df.columns if c.lower() not in {x.lower() for x in columns}]
@@ -99,7 +102,7 @@ class HiveOutput(Output):
                     + ("; " if lacking and extra else "")
                     + (f"unexpected {', '.join(extra)}" if extra else ""),
                 )
-            types = dict(hive.table_columns(spark, self.db, self.table))
+            types = dict(self.info.columns)
             df = df.select(
                 *[F.col(f"`{have[c.lower()]}`").cast(types[c]).alias(c) for c in columns]
             )
@@ -109,9 +112,9 @@ class HiveOutput(Output):
         if target.mode == "merge":
             df = self._merged(df)
         df, self._obs = _observed(df)
+        self.schema = df.schema
         if self.file_append:
             # The table's own format and layout, moved into its folder at commit.
-            self.schema = df.schema
             self.fs.delete(self.staging)
             (
                 df.write.format(self.fmt)
@@ -146,8 +149,10 @@ class HiveOutput(Output):
         limit = staging_max_age()
         current = ""
         with contextlib.suppress(Exception):
-            if self.exists or only_earlier:
+            if only_earlier:  # after the commit: the location may have just changed
                 current = self.fs.qualify(hive.table_location(self.spark, self.db, self.table))
+            elif self.exists:
+                current = self.fs.qualify(self.info.location)
         found = self.fs.glob_status(f"{glob_escape(self.warehouse)}/_hub_staging/*")
         found += self.fs.glob_status(f"{glob_escape(self._root())}/v-*")
         for folder, modified, is_dir in found:
@@ -194,20 +199,23 @@ class HiveOutput(Output):
         spark = self.spark
         # merge: the rows the run brought (inserted or updated), not the table's size.
         self.rows_written = _rows(self._merge_obs if self.target.mode == "merge" else self._obs)
-        spark.sql(f"CREATE DATABASE IF NOT EXISTS `{self.db}`")
+        if not self.exists:
+            spark.sql(f"CREATE DATABASE IF NOT EXISTS `{self.db}`")
         fmt = self.target.format
         if self.version_dir is not None:
             if not self.exists:
-                schema = spark.read.format(fmt).load(self.version_dir).schema
+                # The staged data's schema (nullable, as a reader would see the files): no job
+                # to read it back from the files.
+                schema = hive.nullable(spark, self.schema)
                 spark.catalog.createTable(
                     self.name, path=self.version_dir, source=fmt, schema=schema
                 )
             else:
-                old = hive.table_location(spark, self.db, self.table)
+                old = self.info.location
+                # One metastore update; the command refreshes the session's view of the table.
                 spark.sql(
                     f"ALTER TABLE {self.full} SET LOCATION {hive.sql_string(self.version_dir)}"
                 )
-                spark.sql(f"REFRESH TABLE {self.full}")
                 # Only a previous version folder of ours is removed, never the table's root
                 # (a table made elsewhere keeps its files where they were).
                 old_q, new_q = self.fs.qualify(old), self.fs.qualify(self.version_dir)
@@ -218,7 +226,7 @@ class HiveOutput(Output):
         if self.file_append:
             self._append_files()
             return
-        staged = spark.read.parquet(self.staging)
+        staged = spark.read.schema(hive.nullable(spark, self.schema)).parquet(self.staging)
         if not self.exists:
             (
                 staged.limit(0)
@@ -274,7 +282,9 @@ class HiveOutput(Output):
                 .option("path", root)
                 .saveAsTable(self.name)
             )
-        location = hive.table_location(spark, self.db, self.table).rstrip("/")
+        location = (
+            self.info.location if self.exists else hive.table_location(spark, self.db, self.table)
+        ).rstrip("/")
         depth = "/*" * len(self.partitions)
         mine = f"{glob_escape(location)}{depth}/part-{glob_escape(self.key)}-*"
         for old, _, is_dir in self.fs.glob_status(mine):

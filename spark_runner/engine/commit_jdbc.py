@@ -1,11 +1,12 @@
-"""Database targets: a staging table, then one transaction (see connectors/jdbc.py)."""
+"""Database targets: a staging table, then one transaction (see connectors/jdbc.py; MySQL and
+MariaDB: connectors/jdbc_mysql.py)."""
 
 from __future__ import annotations
 
 from pyspark.sql import DataFrame
 
 from spark_runner.definition.model import DatabaseTarget
-from spark_runner.engine.connectors.jdbc import JdbcTargetWriter
+from spark_runner.engine.connectors.jdbc import target_writer
 from spark_runner.engine.outputs import Output
 
 
@@ -17,7 +18,7 @@ class DatabaseOutput(Output):
     ):
         self.df, self.target = df, target
         self.name = f"{target.id} {target.table}"
-        self.writer = JdbcTargetWriter(spark, target, run_id, secrets, key or run_id)
+        self.writer = target_writer(spark, target, run_id, secrets, key or run_id)
         self.columns = list(df.columns)
 
     def stage(self) -> None:

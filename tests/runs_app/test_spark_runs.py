@@ -114,3 +114,40 @@ def test_a_missing_source_fails_the_run_with_a_located_error(spark_worker, setti
     run.refresh_from_db()
     assert run.error_category == "source_missing"
     assert "customers" in run.error_where
+
+
+def _jvms(group: int) -> set[int]:
+    """Java processes in a worker's process group (the worker is started in its own session)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        if comm == "java" and int(fields[2]) == group:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def test_a_spark_worker_starts_its_jvm_when_it_starts_and_again_when_the_jvm_dies(worker_env):
+    import os
+    import signal
+
+    from tests.runs_app.conftest import Worker
+
+    queue = worker_env["queue"] + "-warm"
+    env = {**worker_env["env"], "HUB_RUNNER": "", "HUB_TASK_QUEUE": queue}
+    worker = Worker({**env, "HUB_SPARK_WARMUP_SECONDS": "1"}, queue)
+    try:
+        # no run was sent: the worker starts its session by itself
+        first = wait_for(lambda: _jvms(worker.process.pid), timeout=240)
+        assert len(first) == 1
+        os.kill(next(iter(first)), signal.SIGKILL)
+        # a new JVM, without waiting for a run
+        second = wait_for(lambda: _jvms(worker.process.pid) - first, timeout=240)
+        assert len(second) == 1
+        assert worker.process.poll() is None
+    finally:
+        worker.stop()

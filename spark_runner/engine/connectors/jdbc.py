@@ -10,6 +10,7 @@ Writes (PostgreSQL): rows go to a staging table first (Spark's JDBC writer, ``wr
 rows per batch); the commit then moves them into the target in one transaction (psycopg):
 append = INSERT, overwrite = DELETE + INSERT, truncateInsert = TRUNCATE + INSERT, merge =
 INSERT .. ON CONFLICT (keys) DO UPDATE. The staging table is dropped in that transaction.
+MySQL and MariaDB: the same protocol in jdbc_mysql.py. Other databases are refused.
 """
 
 from __future__ import annotations
@@ -19,16 +20,14 @@ from collections.abc import Mapping
 
 from spark_runner.engine.errors import EngineError
 
+# The databases sources and targets work with, and the driver each is read and written with
+# (MySQL through MariaDB's Connector/J: see jdbc_mysql.py).
 DRIVERS = {
     "postgresql": "org.postgresql.Driver",
-    "mysql": "com.mysql.cj.jdbc.Driver",
+    "mysql": "org.mariadb.jdbc.Driver",
     "mariadb": "org.mariadb.jdbc.Driver",
-    "sqlserver": "com.microsoft.sqlserver.jdbc.SQLServerDriver",
-    "oracle": "oracle.jdbc.OracleDriver",
-    "db2": "com.ibm.db2.jcc.DB2Driver",
-    "h2": "org.h2.Driver",
-    "derby": "org.apache.derby.jdbc.EmbeddedDriver",
 }
+SUPPORTED = ", ".join(f"jdbc:{kind}:" for kind in DRIVERS)
 ISOLATION_SQL = {
     "READ_COMMITTED": "READ COMMITTED",
     "READ_UNCOMMITTED": "READ UNCOMMITTED",
@@ -48,8 +47,19 @@ def vendor(url: str) -> str:
 def driver_class(url: str) -> str:
     kind = vendor(url)
     if kind not in DRIVERS:
-        raise EngineError("connection", f"no JDBC driver known for jdbc:{kind}: URLs")
+        raise EngineError(
+            "connection",
+            f"jdbc:{kind}: databases are not supported; use one of {SUPPORTED}",
+        )
     return DRIVERS[kind]
+
+
+def spark_url(url: str) -> str:
+    """The URL Spark reads and writes with (MySQL's dialect for jdbc:mariadb:, see jdbc_mysql)."""
+    from spark_runner.engine.connectors.jdbc_mysql import MYSQL_KINDS
+    from spark_runner.engine.connectors.jdbc_mysql import spark_url as mysql_url
+
+    return mysql_url(url) if vendor(url) in MYSQL_KINDS else url
 
 
 def credentials(secrets, ref: str | None) -> tuple[str | None, str | None]:
@@ -128,7 +138,7 @@ def _quoter(url: str):
 
 def read_options(source, params: Mapping[str, str], secrets) -> dict[str, str]:
     url = source.jdbc_url
-    options = {"url": url, "driver": driver_class(url)}
+    options = {"url": spark_url(url), "driver": driver_class(url)}
     if source.sql:
         options["query"] = bind_parameters(source.sql.strip().rstrip(";"), params, url)
     else:
@@ -139,6 +149,8 @@ def read_options(source, params: Mapping[str, str], secrets) -> dict[str, str]:
         level = ISOLATION_SQL[source.isolation_level]
         options["sessionInitStatement"] = (
             f"SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL {level}"
+            if vendor(url) == "postgresql"
+            else f"SET SESSION TRANSACTION ISOLATION LEVEL {level}"
         )
     user, password = credentials(secrets, source.user_secret_ref)
     if user is not None:
@@ -163,6 +175,17 @@ def read_jdbc(spark, source, params: Mapping[str, str], secrets):
 
 
 APPLIED_TABLE = "hub_applied_outputs"
+
+
+def target_writer(spark, target, run_id: str, secrets, key: str = ""):
+    """The writer for the target's database: PostgreSQL here, MySQL/MariaDB in jdbc_mysql."""
+    kind = vendor(target.jdbc_url)
+    driver_class(target.jdbc_url)  # refuses the databases not supported, naming those that are
+    if kind == "postgresql":
+        return JdbcTargetWriter(spark, target, run_id, secrets, key)
+    from spark_runner.engine.connectors.jdbc_mysql import MysqlTargetWriter
+
+    return MysqlTargetWriter(spark, target, run_id, secrets, key)
 
 
 class JdbcTargetWriter:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from functools import reduce
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 COLUMNS = ("token", "ciphertext")
@@ -48,9 +48,12 @@ class TokenVault:
         batch_id = uuid.uuid4().hex
         staging = f"{self.path}/_staging-{batch_id}"
         final = f"{self.path}/batch-{batch_id}"
+        # Counted while written (an observation), not by a second job reading the batch back.
+        observation = Observation()
+        batch = batch.observe(observation, F.count(F.lit(1)).alias("rows"))
         try:
             batch.write.mode("error").parquet(staging)
-            written = spark.read.parquet(staging).count()
+            written = int(observation.get["rows"])
             if written and not _rename(spark, staging, final):
                 raise OSError(f"could not move the vault batch into place at {final}")
         finally:

@@ -1,0 +1,74 @@
+"""A Spark worker warms its SparkSession when it starts, not on its first run, and again when
+its JVM died (docs/operators/engine.md, warm-up).
+
+Prefork pools: each child process has its own session, warmed from ``worker_process_init`` (in
+the child; the parent never starts a JVM, which its later forks would inherit). Solo and thread
+pools run tasks in the main process: warmed from ``worker_ready``. Either way a daemon thread
+does it, so the worker is ready for messages at once (a run that arrives meanwhile waits for
+the warm-up), then checks every ``HUB_SPARK_WARMUP_SECONDS`` that the JVM lives.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from celery.signals import worker_process_init, worker_process_shutdown, worker_ready
+
+from runs_app.conf import get
+from runs_app.runner import get_runner
+
+log = logging.getLogger(__name__)
+
+_stop = threading.Event()
+_thread: threading.Thread | None = None
+
+
+def start() -> bool:
+    """Starts the warm-up thread of this process (once). False when there is nothing to warm:
+    a runner without a session (tests' fakes) or ``HUB_SPARK_WARMUP_SECONDS=0``."""
+    global _thread
+    every = float(get("HUB_SPARK_WARMUP_SECONDS") or 0)
+    runner = get_runner()
+    if every <= 0 or not hasattr(runner, "warm_up"):
+        return False
+    if _thread is not None and _thread.is_alive():
+        return True
+    _stop.clear()
+    _thread = threading.Thread(
+        target=_keep_warm, args=(runner, every), name="spark-warmup", daemon=True
+    )
+    _thread.start()
+    return True
+
+
+def stop() -> None:
+    _stop.set()
+
+
+def _keep_warm(runner, every: float) -> None:
+    while not _stop.is_set():
+        try:
+            seconds = runner.warm_up()
+            if seconds is not None:
+                log.info("Spark session ready (warmed in %.1f s)", seconds)
+        except Exception:
+            log.exception("warming the Spark session failed; trying again")
+        _stop.wait(every)
+
+
+@worker_process_init.connect
+def _child_started(**_):
+    start()
+
+
+@worker_ready.connect
+def _worker_ready(sender=None, **_):
+    pool = getattr(sender, "pool", None)
+    if type(pool).__module__ in ("celery.concurrency.solo", "celery.concurrency.thread"):
+        start()
+
+
+@worker_process_shutdown.connect
+def _child_stopping(**_):
+    stop()
