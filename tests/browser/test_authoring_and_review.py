@@ -82,7 +82,7 @@ def build_pipeline_in_the_wizard(page):
     page.fill("input[name=r0-default]", "eu")
     page.get_by_role("button", name="+ Webhook").click()
     page.fill("input[name=r1-url]", "https://hooks.example.com/runs")
-    page.fill("input[name=r1-secret_ref]", "ops-hook")
+    page.fill("input[name=r1-secret_ref]", "sales.ops-hook")
     page.get_by_text("never in the XML").wait_for()
     shot(page, "wizard-parameters")
     page.get_by_role("button", name="Next →").click()

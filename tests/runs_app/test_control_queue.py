@@ -20,6 +20,8 @@ import psycopg
 import pytest
 from django.utils import timezone
 
+from pipelines_app import data_policy
+from pipelines_app.models import Application
 from runs_app.models import Alert, PipelineRun
 from runs_app.services import run_trigger
 from tests.runs_app.conftest import APP, ROOT, Published, Worker, json_lines, wait_for
@@ -94,6 +96,9 @@ def topology(worker_env, settings, transactional_db, tmp_path):
     settings.HUB_LOST_RUN_RETRIES = KILLS
     (base / "applications" / APP / "in").mkdir(parents=True, exist_ok=True)
     (base / "applications" / APP / "in" / "customers.csv").write_text("id\n1\n")
+    # The long runs read pg_sleep through JDBC: the application's data policy must allow it.
+    Application.objects.get_or_create(name=APP)
+    data_policy.allow(actor=None, application=APP, kind="connection", value=SLEEPER)
     env = {
         **worker_env["env"],
         "HUB_RUNNER": "",
