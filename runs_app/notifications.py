@@ -149,7 +149,9 @@ def deliver_webhook(kind: str, run_id: str, event: str, index: int, attempt: int
     headers = {"Content-Type": "application/json", "User-Agent": "datahub-portal"}
     try:
         if note.secret_ref:
-            headers["X-Hub-Signature-256"] = "sha256=" + sign(body, _secret(note.secret_ref))
+            headers["X-Hub-Signature-256"] = "sha256=" + sign(
+                body, _secret(run.application, note.secret_ref)
+            )
         code, error, final = webhooks.post(note.url, body, headers)
     except LookupError as exc:  # a missing secret
         code, error, final = None, str(exc)[:500], True
@@ -171,8 +173,18 @@ def sign(body: bytes, secret: str) -> str:
     return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def _secret(name: str) -> str:
+class SecretRefused(LookupError):
+    """The definition names a secret its application may not use (its data policy)."""
+
+
+def _secret(application: str, name: str) -> str:
+    from pipelines_app.data_policy import run_policy
     from spark_runner.engine.secrets import SecretResolver
+
+    # Checked at send time too: a definition can reach main by paths that skip validation.
+    problem = run_policy(application).secret_problem(name)
+    if problem:
+        raise SecretRefused(problem)
 
     return SecretResolver(getattr(settings, "HUB_SECRETS_FILE", "") or None).get(name)
 

@@ -125,10 +125,12 @@ def test_a_hanging_webhook_times_out_and_raises_an_alert(published, run_queue, h
 def test_a_webhook_with_a_secret_is_signed_with_hmac_sha256(
     published, run_queue, hook_settings, monkeypatch
 ):
-    monkeypatch.setenv("HUB_SECRET_HOOK_KEY", "s3cr3t-key")
+    monkeypatch.setenv("HUB_SECRET_RETAIL_HOOK_KEY", "s3cr3t-key")
     hook = Hook()
     run = _failed_run(
-        published, run_queue, f'<webhook url="{hook.url}" on="failure" secretRef="hook_key"/>'
+        published,
+        run_queue,
+        f'<webhook url="{hook.url}" on="failure" secretRef="retail.hook-key"/>',
     )
 
     _deliver_until_done(run)
@@ -145,14 +147,37 @@ def test_a_missing_webhook_secret_fails_at_once_without_leaking(
 ):
     hook = Hook()
     run = _failed_run(
-        published, run_queue, f'<webhook url="{hook.url}" on="failure" secretRef="absent"/>'
+        published, run_queue, f'<webhook url="{hook.url}" on="failure" secretRef="retail.absent"/>'
     )
 
     attempts = _deliver_until_done(run)
     hook.close()
 
     assert attempts == 1 and hook.requests == []
-    assert 'secret "absent" not found' in NotificationDelivery.objects.get().error
+    assert 'secret "retail.absent" not found' in NotificationDelivery.objects.get().error
+    assert Alert.objects.filter(kind="delivery_failed").count() == 1
+
+
+def test_a_webhook_signed_with_another_applications_secret_is_refused_unsent(
+    published, run_queue, hook_settings, monkeypatch
+):
+    # given: a definition (put on main past validation) naming shop's secret
+    monkeypatch.setenv("HUB_SECRET_SHOP_HOOK_KEY", "shops-key")
+    hook = Hook()
+    run = _failed_run(
+        published, run_queue, f'<webhook url="{hook.url}" on="failure" secretRef="shop.hook-key"/>'
+    )
+
+    # when
+    attempts = _deliver_until_done(run)
+    hook.close()
+
+    # then: nothing was sent, the refusal is recorded with the rule, and it raised an alert
+    assert attempts == 1 and hook.requests == []
+    delivery = NotificationDelivery.objects.get()
+    assert delivery.status == "failed"
+    assert 'secret "shop.hook-key" does not belong to application retail' in delivery.error
+    assert "shops-key" not in delivery.error
     assert Alert.objects.filter(kind="delivery_failed").count() == 1
 
 
