@@ -394,5 +394,9 @@ def message_prefix(message: str, length: int = 60) -> str:
 def running_now(visible):
     pipelines = _scoped(PipelineRun.objects.filter(status__in=("queued", "running")), visible)
     jobs = _scoped(JobRun.objects.filter(status__in=("queued", "running")), visible)
-    runs = list(pipelines.select_related("job_run")[:30]) + list(jobs[:30])
+    targets_only = PipelineRun.objects.only("id", "job_run_id", "targets")
+    jobs = jobs.select_related("triggered_by").prefetch_related(
+        Prefetch("pipeline_runs", queryset=targets_only)
+    )
+    runs = list(pipelines.select_related("job_run", "triggered_by")[:30]) + list(jobs[:30])
     return sorted(runs, key=lambda r: r.queued_at, reverse=True)
