@@ -10,13 +10,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.db.models import Count, Prefetch, Q
-from django.db.models.functions import TruncDate
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from pipelines_app.permissions import applications_for, has_role
-from runs_app.charts import DayCount
-from runs_app.models import FINAL, STATUSES, Alert, JobRun, PipelineRun
+from runs_app.models import STATUSES, Alert, JobRun, PipelineRun
 
 PAGE_SIZE = 50
 CURSOR_TIME = "%Y%m%dT%H%M%S.%f"
@@ -326,51 +324,6 @@ def unread_count(visible) -> int:
 
 
 # ---------------------------------------------------------------- dashboard
-
-
-def runs_per_day(visible, days: int = 14) -> list[DayCount]:
-    today = timezone.localdate()
-    first = today - timedelta(days=days - 1)
-    start = timezone.make_aware(datetime.combine(first, datetime.min.time()))
-    counts: dict = {}
-    for model in (PipelineRun, JobRun):
-        rows = (
-            _scoped(model.objects.filter(queued_at__gte=start), visible)
-            .annotate(day=TruncDate("queued_at"))
-            .values("day", "status")
-            .annotate(n=Count("id"))
-        )
-        for row in rows:
-            counts.setdefault(row["day"], {}).setdefault(row["status"], 0)
-            counts[row["day"]][row["status"]] += row["n"]
-    result = []
-    for i in range(days):
-        day = first + timedelta(days=i)
-        c = counts.get(day, {})
-        ok, bad = c.get("succeeded", 0), c.get("failed", 0)
-        result.append(DayCount(day, ok, bad, sum(c.values()) - ok - bad))
-    return result
-
-
-def sla_compliance(visible, days: int = 30) -> list[dict]:
-    """Per application: finished runs with an SLA in the window, and the share that met it."""
-    since = timezone.now() - timedelta(days=days)
-    per_app: dict[str, dict] = {}
-    for model in (PipelineRun, JobRun):
-        rows = (
-            _scoped(model.objects.filter(queued_at__gte=since, status__in=FINAL), visible)
-            .filter(sla_status__in=("met", "breached"))
-            .values("application")
-            .annotate(met=Count("id", filter=Q(sla_status="met")), total=Count("id"))
-        )
-        for row in rows:
-            app = per_app.setdefault(row["application"], {"met": 0, "total": 0})
-            app["met"] += row["met"]
-            app["total"] += row["total"]
-    return [
-        {"application": app, **c, "percent": 100.0 * c["met"] / c["total"]}
-        for app, c in sorted(per_app.items())
-    ]
 
 
 def failure_reasons(visible, days: int = 14, limit: int = 8) -> list[dict]:

@@ -66,14 +66,11 @@ def _active_with_deadline(visible, since: datetime):
 # ---------------------------------------------------------------- compliance
 
 
-@dataclass
-class Compliance:
-    application: str
-    kind: str = ""
-    name: str = ""  # empty for an application's row
-    met: int = 0
-    missed: int = 0
-    pending: int = 0
+class _Outcomes:
+    """Met and missed count; pending runs are shown but never in a percentage."""
+
+    met: int
+    missed: int
 
     @property
     def total(self) -> int:
@@ -82,6 +79,16 @@ class Compliance:
     @property
     def percent(self) -> float | None:
         return 100.0 * self.met / self.total if self.total else None
+
+
+@dataclass
+class Compliance(_Outcomes):
+    application: str
+    kind: str = ""
+    name: str = ""  # empty for an application's row
+    met: int = 0
+    missed: int = 0
+    pending: int = 0
 
 
 def compliance(visible, days: int = 30, per: str = "application") -> list[Compliance]:
@@ -117,19 +124,11 @@ def compliance(visible, days: int = 30, per: str = "application") -> list[Compli
 
 
 @dataclass(frozen=True)
-class DayCompliance:
+class DayCompliance(_Outcomes):
     day: date
     met: int = 0
     missed: int = 0
     pending: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.met + self.missed
-
-    @property
-    def percent(self) -> float | None:
-        return 100.0 * self.met / self.total if self.total else None
 
 
 def trend(

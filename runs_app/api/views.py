@@ -64,6 +64,18 @@ _LIST_PARAMS = [
 ]
 
 
+def _operator_request(serializer_class, request) -> dict:
+    """The checked body of an operator's request about one application (404 to non-members)."""
+    body = serializer_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    application = body.validated_data["application"]
+    if not access.can_read(request.user, application):
+        raise Http404("No such application")
+    if not access.can_operate(request.user, application):
+        raise PermissionDenied(f"You are not an operator of application {application}.")
+    return body.validated_data
+
+
 class RunListCreate(APIView):
     @extend_schema(
         operation_id="runs_list", parameters=_LIST_PARAMS, responses={200: OpenApiTypes.OBJECT}
@@ -103,14 +115,8 @@ class RunListCreate(APIView):
         responses={202: OpenApiTypes.OBJECT},
     )
     def post(self, request):
-        body = TriggerSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = _operator_request(TriggerSerializer, request)
         application = data["application"]
-        if not access.can_read(request.user, application):
-            raise Http404("No such application")
-        if not access.can_operate(request.user, application):
-            raise PermissionDenied(f"You are not an operator of application {application}.")
         try:
             run = operations.trigger(
                 actor=request.user,
@@ -136,14 +142,8 @@ class RunBackfill(APIView):
         responses={202: OpenApiTypes.OBJECT},
     )
     def post(self, request):
-        body = BackfillSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = _operator_request(BackfillSerializer, request)
         application = data["application"]
-        if not access.can_read(request.user, application):
-            raise Http404("No such application")
-        if not access.can_operate(request.user, application):
-            raise PermissionDenied(f"You are not an operator of application {application}.")
         try:
             runs = operations.backfill(
                 actor=request.user,
