@@ -148,7 +148,7 @@ def _retry_pipeline(id):
         f'<pipeline id="{id}" version="1.0" layer="staging">'
         f'<sources><csv id="events" path="in/events.csv" header="true"/></sources>'
         f'<transformations><sort source="events" orderBy="id"/></transformations>'
-        f'<targets><hive table="kill_db.{id}" mode="append"/>'
+        f'<targets><hive table="retail_kill.{id}" mode="append"/>'
         f'<csv path="out/{id}" mode="append"/></targets></pipeline>'
     ).encode()
 
@@ -158,7 +158,7 @@ def _leftovers(out: Path, warehouse: Path, key="") -> list[str]:
     Hive ``_hub_staging/<key>[.<run>]`` and version folders ``v-<key>[.<run>]``."""
     found = [p for p in out.glob(".k_retry.hub-tmp-*") if str(key) in p.name]
     found += [p for p in warehouse.glob("_hub_staging/*") if str(key) in p.name]
-    found += [p for p in warehouse.glob("kill_db.db/*/v-*") if str(key) in p.name]
+    found += [p for p in warehouse.glob("retail_kill.db/*/v-*") if str(key) in p.name]
     return sorted(str(p) for p in found if p.name != "v-base")
 
 
