@@ -36,7 +36,8 @@ SLA_CHECK = 3  # SLA check period
 SLA_SECONDS = 40
 KILLS = int(os.environ.get("HUB_FAULT_KILLS", "1"))
 # The long runs wait in PostgreSQL (no CPU): a worker stays busy for as long as the test needs.
-SLEEPER = "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres"
+SLEEPER = "jdbc:postgresql://127.0.0.1:5432/postgres"
+SLEEPER_LOGIN = "retail.sleeper"  # a secret "user:password" (trust auth: no password)
 MARK = "hub_control_queue_test"
 
 
@@ -44,7 +45,7 @@ def _long(id):
     return (
         f'<pipeline id="{id}" version="1.0" layer="staging">'
         f"<metadata><sla>PT{SLA_SECONDS}S</sla></metadata>"
-        f'<sources><database id="slow" jdbcUrl="{SLEEPER}">'
+        f'<sources><database id="slow" jdbcUrl="{SLEEPER}" userSecretRef="{SLEEPER_LOGIN}">'
         f"<sql>SELECT 1 AS id, '{MARK}' AS mark FROM pg_sleep(900)</sql></database></sources>"
         f'<targets><csv path="out/{id}" mode="overwrite"/></targets></pipeline>'
     ).encode()
@@ -98,7 +99,13 @@ def topology(worker_env, settings, transactional_db, tmp_path):
     (base / "applications" / APP / "in" / "customers.csv").write_text("id\n1\n")
     # The long runs read pg_sleep through JDBC: the application's data policy must allow it.
     Application.objects.get_or_create(name=APP)
-    data_policy.allow(actor=None, application=APP, kind="connection", value=SLEEPER.split("?")[0])
+    data_policy.allow(
+        actor=None,
+        application=APP,
+        kind="connection",
+        value=SLEEPER,
+        credential_secret=SLEEPER_LOGIN,
+    )
     env = {
         **worker_env["env"],
         "HUB_RUNNER": "",
@@ -109,6 +116,7 @@ def topology(worker_env, settings, transactional_db, tmp_path):
         "HUB_SLA_CHECK_SECONDS": str(SLA_CHECK),
         "HUB_LOST_RUN_RETRIES": str(KILLS),
         "LOG_LEVEL": "INFO",
+        "HUB_SECRET_RETAIL_SLEEPER": "postgres:",
     }
     processes = []
 
