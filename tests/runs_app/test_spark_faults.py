@@ -128,7 +128,7 @@ def test_a_spark_worker_killed_while_writing_is_reaped_retried_and_writes_once(
     target = out / "k_events"
     parts = sorted(p.name for p in target.iterdir() if p.name.startswith("part-"))
     assert parts and all(p.startswith(f"part-{run.id}") for p in parts)
-    assert not [p for p in out.iterdir() if ".hub-tmp-" in p.name]
+    assert not [p for p in out.iterdir() if p.name.startswith(".k_events.hub-tmp-")]
     ids = []
     for part in parts:
         with open(target / part, encoding="utf-8") as f:
