@@ -29,8 +29,10 @@ def start() -> bool:
     a runner without a session (tests' fakes) or ``HUB_SPARK_WARMUP_SECONDS=0``."""
     global _thread
     every = float(get("HUB_SPARK_WARMUP_SECONDS") or 0)
+    if every <= 0 or not _consumes_runs():
+        return False
     runner = get_runner()
-    if every <= 0 or not hasattr(runner, "warm_up"):
+    if not hasattr(runner, "warm_up"):
         return False
     if _thread is not None and _thread.is_alive():
         return True
@@ -40,6 +42,16 @@ def start() -> bool:
     )
     _thread.start()
     return True
+
+
+def _consumes_runs() -> bool:
+    """Only a worker that takes runs needs Spark: a control worker must not start a JVM (with
+    the embedded Derby metastore a second JVM would lock the run worker out of it)."""
+    from celery import current_app
+
+    runs = get("HUB_TASK_QUEUE") or current_app.conf.task_default_queue
+    selected = current_app.amqp.queues.consume_from  # -Q; empty: every queue
+    return not selected or runs in selected
 
 
 def stop() -> None:
