@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import date
 from pathlib import Path
@@ -11,7 +12,9 @@ from spark_runner.engine import RunContext, run_pipeline
 from spark_runner.engine.secrets import SecretResolver
 
 PG = "postgresql://postgres@127.0.0.1:5432"
-SCRATCH = "hub_engine_test"
+# One scratch database per test database, so suites run side by side do not drop each other's.
+_SUFFIX = os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1].split("?")[0]
+SCRATCH = "hub_engine_test" + (f"_{_SUFFIX}" if _SUFFIX.isidentifier() else "")
 JDBC = f"jdbc:postgresql://127.0.0.1:5432/{SCRATCH}"
 
 

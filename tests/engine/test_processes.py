@@ -11,12 +11,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.engine.helpers import PG, Workspace, read_csv_dir
+from tests.engine.helpers import PG, SCRATCH, Workspace, read_csv_dir
 
 pytestmark = pytest.mark.spark
 
 ROOT = Path(__file__).resolve().parents[2]
-METASTORE_DB = "hub_metastore_test"
+METASTORE_DB = SCRATCH.replace("hub_engine_test", "hub_metastore_test")
 
 
 def _child(ws, pipeline_id, run_id, env):
