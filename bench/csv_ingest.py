@@ -20,7 +20,7 @@ from unittest import mock
 from bench.engine import STRUCT, generate, timed
 from spark_runner.definition.model import CsvSource
 from spark_runner.engine import EngineSettings, get_session
-from spark_runner.engine.connectors import csv as csv_connector
+from spark_runner.engine.storage import csv as csv_connector
 
 OLD_OPTIONS = {"header": "true", "sep": ",", "encoding": "UTF-8", "multiLine": "false"}
 

@@ -280,7 +280,7 @@ def big(spark, root: Path, args):
 
     # (b) CSV ingest, every column parsed
     from spark_runner.definition.model import CsvSource
-    from spark_runner.engine.connectors.csv import read_csv
+    from spark_runner.engine.storage.csv import read_csv
 
     def plain_ingest():
         spark.read.option("header", "true").schema(STRUCT).csv(source).write.format("noop").mode(

@@ -8,8 +8,9 @@ result = run_pipeline(pipeline, RunContext(spark, "retail", "staging", run_id, r
 
 from spark_runner.engine.context import RunContext
 from spark_runner.engine.errors import EngineError, RunError
-from spark_runner.engine.pipeline import SparkPipeline, cancel_run, run_pipeline
+from spark_runner.engine.failures import cancel_run
 from spark_runner.engine.result import PipelineResult, SourceMetrics, StepMetrics, TargetMetrics
+from spark_runner.engine.run import SparkPipeline, run_pipeline
 from spark_runner.engine.session import get_session, stop_session
 from spark_runner.engine.settings import EngineSettings
 

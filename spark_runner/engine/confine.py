@@ -7,21 +7,16 @@ from __future__ import annotations
 
 from spark_runner.definition import model as m
 from spark_runner.definition.policy import DataPolicy, PolicyViolation, local_realpath, place
-from spark_runner.engine.connectors.csv import export_path
 from spark_runner.engine.fs import FS
 
 _MAX_FILES = 100_000
 
 
 def element_where(element) -> str:
-    if isinstance(element, m.CsvSource | m.DatabaseSource):
-        return f"source {element.id}"
-    if isinstance(element, m.HiveTarget):
-        return f"target hive {element.table}"
-    if isinstance(element, m.CsvTarget):
-        return f"target csv {element.path}"
-    if isinstance(element, m.DatabaseTarget):
-        return f"target database {element.id}"
+    from spark_runner.engine import storage
+
+    if storage.is_storage(element):
+        return storage.where(element)
     tag = getattr(element, "tag", "")
     return f"step ({tag})" if tag else "notifications"
 
@@ -34,15 +29,10 @@ def check_pipeline(pipeline: m.Pipeline, ctx) -> None:
     for found in policy.problems(pipeline):
         where = _where_of(pipeline, found.loc)
         raise PolicyViolation(found.message, where)
-    fs = None
-    for source in pipeline.sources:
-        if isinstance(source, m.CsvSource):
-            fs = fs or FS(ctx.spark)
-            check_read(fs, policy, source.path, ctx.resolve_path(source.path), source)
-    for target in pipeline.targets:
-        if isinstance(target, m.CsvTarget):
-            destination = ctx.resolve_path(export_path(target.path, ctx.run_date))
-            check_write(policy, target.path, destination, target)
+    from spark_runner.engine import storage
+
+    for element in (*pipeline.sources, *pipeline.targets):
+        storage.kind_of(element).confine(element, ctx)
 
 
 def _where_of(pipeline: m.Pipeline, loc) -> str:

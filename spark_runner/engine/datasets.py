@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Mapping
 
 from pyspark.sql import DataFrame
 
 from spark_runner.definition.model import Join, Merge
-
-if TYPE_CHECKING:
-    from spark_runner.engine.pipeline import SparkPipeline
 
 
 def step_inputs(step) -> list[str]:
@@ -28,16 +24,18 @@ def step_output(step) -> str:
 
 
 class Datasets(Mapping):
-    """The run's datasets by id; an onDemand source is read the first time it is looked up."""
+    """The run's datasets by id; an onDemand source is read (``load(source)``) the first time it
+    is looked up."""
 
-    def __init__(self, pipeline_run: SparkPipeline):
-        self._run = pipeline_run
+    def __init__(self, sources: Mapping[str, object], load: Callable[[object], DataFrame]):
+        self.sources = dict(sources)
+        self._load = load
         self._frames: dict[str, DataFrame] = {}
 
     def __getitem__(self, key: str) -> DataFrame:
         if key not in self._frames:
-            if key in self._run.sources_by_id:
-                self._frames[key] = self._run.load_source(self._run.sources_by_id[key])
+            if key in self.sources:
+                self._frames[key] = self._load(self.sources[key])
             else:
                 raise KeyError(key)
         return self._frames[key]
@@ -46,10 +44,10 @@ class Datasets(Mapping):
         self._frames[key] = df
 
     def __iter__(self) -> Iterator[str]:
-        return iter(dict.fromkeys([*self._frames, *self._run.sources_by_id]))
+        return iter(dict.fromkeys([*self._frames, *self.sources]))
 
     def __len__(self) -> int:
-        return len(set(self._frames) | set(self._run.sources_by_id))
+        return len(set(self._frames) | set(self.sources))
 
     def __contains__(self, key: object) -> bool:
-        return key in self._frames or key in self._run.sources_by_id
+        return key in self._frames or key in self.sources

@@ -1,5 +1,5 @@
 """What every output shares: the stage/commit/abort contract, run tags, row counts and the
-staging write options (see commit.py for the whole commit protocol)."""
+staging write options (each storage kind in storage/ states its own commit protocol)."""
 
 from __future__ import annotations
 

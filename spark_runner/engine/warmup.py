@@ -67,7 +67,7 @@ def wait_warm() -> None:
 def _exercise(spark) -> None:
     from spark_runner.definition import DirectoryFileSource, parse
     from spark_runner.engine.context import RunContext
-    from spark_runner.engine.pipeline import run_pipeline
+    from spark_runner.engine.run import run_pipeline
     from spark_runner.engine.secrets import SecretResolver
 
     root = Path(tempfile.mkdtemp(prefix="hub-warmup-"))

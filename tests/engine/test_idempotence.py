@@ -10,9 +10,8 @@ import psycopg
 import pytest
 
 from spark_runner.engine import run_pipeline
-from spark_runner.engine.commit import tidy
 from spark_runner.engine.fs import FS
-from spark_runner.engine.staging import drop_earlier_attempts
+from spark_runner.engine.staging import drop_earlier_attempts, tidy
 from tests.engine.helpers import JDBC, Workspace, read_csv_dir, rows
 
 pytestmark = pytest.mark.spark

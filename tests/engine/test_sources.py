@@ -5,7 +5,7 @@ import gzip
 import psycopg
 import pytest
 
-from spark_runner.engine.connectors.jdbc import bind_parameters
+from spark_runner.engine.storage.jdbc import bind_parameters
 from tests.engine.helpers import JDBC, Workspace, read_csv_dir, rows
 
 pytestmark = pytest.mark.spark
@@ -188,7 +188,7 @@ def _source(**kw):
 def test_a_csv_source_without_schema_takes_its_names_from_the_first_line_without_a_spark_job(
     spark, tmp_path, text, options, expected_columns, expected_rows
 ):
-    from spark_runner.engine.connectors.csv import read_csv
+    from spark_runner.engine.storage.csv import read_csv
 
     # given
     path = tmp_path / "in.csv.gz"

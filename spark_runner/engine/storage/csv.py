@@ -1,7 +1,15 @@
-"""CSV: reading sources (schema enforced, bad rows counted) and writing exports atomically."""
+"""CSV files: sources read with their schema enforced and bad rows counted; exports staged beside
+the destination and renamed into place at commit; the rejects folder of a source's bad rows.
+
+* An export is written to ``.<name>.hub-tmp-<key>[.<run>]`` beside the destination, then moved
+  into place; overwrite keeps the old folder (``.<name>.hub-old-<run>``) until the new one is in
+  place. append moves the new part files (named after the output key, so a re-run replaces its
+  own files).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import csv as _csv
 import re
 from dataclasses import dataclass, field
@@ -12,8 +20,20 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from spark_runner.definition.model import CsvSource, CsvTarget
+from spark_runner.engine.confine import check_read, check_write
 from spark_runner.engine.errors import EngineError
-from spark_runner.engine.fs import FS, name, parent
+from spark_runner.engine.fs import FS, glob_escape, name, parent
+from spark_runner.engine.outputs import (
+    NO_SUCCESS_MARKER,
+    STAGING_WRITE,
+    Output,
+    _observed,
+    _rows,
+    _tag,
+)
+from spark_runner.engine.schema import to_struct
+from spark_runner.engine.staging import drop_earlier_attempts, staging_tag, tidy
+from spark_runner.engine.storage import SourceRead, StorageKind, storage_kind
 
 CORRUPT = "_corrupt_record"
 # What the parser returns for an empty unquoted field, so that it reads as null while a quoted
@@ -22,15 +42,51 @@ CORRUPT = "_corrupt_record"
 NULL_MARK = "\u0000"
 
 
+@storage_kind(source=CsvSource, target=CsvTarget)
+class Csv(StorageKind):
+    name = "csv"
+
+    def read(self, source: CsvSource, run, fields) -> CsvRead:
+        path = run.ctx.resolve_path(source.path)
+        return read_csv(run.spark, source, path, None if fields is None else to_struct(fields))
+
+    def output(self, target: CsvTarget, df: DataFrame, run) -> Output:
+        ctx = run.ctx
+        path = csv_destination(ctx, target)
+        if ctx.policy is not None:
+            check_write(ctx.policy, target.path, path, target)
+        return CsvOutput(run.spark, df, target, path, ctx.run_id, ctx.key)
+
+    def target_where(self, target: CsvTarget) -> str:
+        return f"target csv {target.path}"
+
+    def confine(self, element, ctx) -> None:
+        if isinstance(element, CsvSource):
+            path = ctx.resolve_path(element.path)
+            check_read(FS(ctx.spark), ctx.policy, element.path, path, element)
+        else:
+            check_write(ctx.policy, element.path, csv_destination(ctx, element), element)
+
+
 @dataclass
-class CsvRead:
+class CsvRead(SourceRead):
     """A CSV source as read: the DataFrame the steps see, and how to count the bad rows."""
 
-    df: DataFrame
-    path: str
-    bad_rows: Observation | None = None  # filled when the data is first read
-    rejects: DataFrame | None = None  # the raw bad lines, when on_invalid_rows="reject"
+    path: str = ""
     first_bad: object = field(default=None, repr=False)  # callable -> str | None
+
+    def invalid_rows_message(self, source: CsvSource, bad: int) -> str:
+        first = self.first_bad() if self.first_bad else None
+        fit = (
+            f"do not fit schema {source.schema_ref}"
+            if source.schema_ref
+            else "do not have as many fields as the header"
+        )
+        return (
+            f"{bad} row(s) of {source.path} {fit}"
+            + (f"; first: {first}" if first else "")
+            + ' (onInvalidRows="reject" sends them to a rejects folder instead)'
+        )
 
 
 def reader_options(source: CsvSource) -> dict[str, str]:
@@ -209,3 +265,102 @@ def writer_options(target: CsvTarget) -> dict[str, str]:
         "ignoreLeadingWhiteSpace": "false",
         "ignoreTrailingWhiteSpace": "false",
     }
+
+
+class CsvOutput(Output):
+    kind = "csv"
+
+    def __init__(
+        self, spark, df: DataFrame, target: CsvTarget, path: str, run_id: str, key: str = ""
+    ):
+        self.spark, self.df, self.target = spark, df, target
+        self.fs = FS(spark)
+        self.path = path.rstrip("/")
+        self.name = self.path
+        tag = _tag(run_id)
+        self.tag = tag
+        self.key = _tag(key or run_id)
+        self.tmp = f"{parent(self.path)}/.{name(self.path)}.hub-tmp-{staging_tag(self.key, tag)}"
+        self.old = f"{parent(self.path)}/.{name(self.path)}.hub-old-{tag}"
+        self.skip = False
+        self._obs = None
+
+    def stage(self) -> None:
+        tidy(self.fs, self.path, self.tag, self.key)
+        mode = self.target.mode
+        if self.fs.exists(self.path):
+            if mode == "error":
+                raise EngineError("target", f"{self.path} exists and mode is error")
+            if mode == "ignore":
+                self.skip = True
+                self.rows_written = 0
+                return
+        try:
+            self.fs.mkdirs(parent(self.path))
+        except Exception as exc:
+            raise EngineError("permission", f"cannot create {parent(self.path)}: {exc}") from None
+        self.fs.delete(self.tmp)
+        df, self._obs = _observed(self.df)
+        options = {**writer_options(self.target), **STAGING_WRITE}
+        if mode == "append":
+            options.update(NO_SUCCESS_MARKER)
+        df.write.options(**options).mode("overwrite").csv(self.tmp)
+
+    def commit(self) -> None:
+        if self.skip:
+            return
+        self.rows_written = _rows(self._obs)
+        if self.target.mode == "append":
+            # Part files named after the output key: a repeat with the same key (the same run
+            # again, or a retry of a killed attempt) replaces that key's files.
+            if not self.fs.exists(self.path):
+                self.fs.mkdirs(self.path)
+            for old, _, _ in self.fs.glob_status(
+                f"{glob_escape(self.path)}/part-{glob_escape(self.key)}-*"
+            ):
+                self.fs.delete(old)
+            for i, part in enumerate(sorted(self.fs.list(self.tmp))):
+                base = name(part)
+                if base.startswith(("_", ".")):
+                    continue
+                ext = base[base.index(".") :] if "." in base else ""
+                self.fs.rename(part, f"{self.path}/part-{self.key}-{i:05d}{ext}")
+            self.fs.delete(self.tmp)
+            return
+        if self.fs.exists(self.path):
+            self.fs.rename(self.path, self.old)
+            self.fs.rename(self.tmp, self.path)
+            self.fs.delete(self.old)
+        else:
+            self.fs.rename(self.tmp, self.path)
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self.fs.delete(self.tmp)
+
+    def drop_earlier_attempts(self) -> None:
+        drop_earlier_attempts(self.fs, self.path, self.tag, self.key)
+
+
+class RejectsOutput(Output):
+    kind = "rejects"
+
+    def __init__(self, spark, df: DataFrame, path: str):
+        self.spark, self.df, self.path, self.name = spark, df, path, path
+        self.fs = FS(spark)
+        self.tmp = f"{parent(path)}/.{name(path)}.hub-tmp"
+
+    def stage(self) -> None:
+        self.fs.delete(self.tmp)
+        self.df.write.mode("overwrite").text(self.tmp)
+
+    def commit(self) -> None:
+        self.fs.delete(self.path)
+        self.fs.rename(self.tmp, self.path)
+
+    def abort(self) -> None:
+        self.fs.delete(self.tmp)
+
+
+def csv_destination(ctx, target: CsvTarget) -> str:
+    return ctx.resolve_path(export_path(target.path, ctx.run_date))

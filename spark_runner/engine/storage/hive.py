@@ -1,17 +1,29 @@
-"""Hive targets: a new version folder swapped in, staged parquet inserted, or part files moved in
-(see commit.py for which is used when)."""
+"""Hive tables: lookups read from a table; targets staged, then committed by one quick swap.
+
+* Not partitioned, overwrite/merge: the new content is written to a new folder
+  ``<table root>/v-<run>`` and the table is pointed at it (``ALTER TABLE .. SET LOCATION``, one
+  metastore update); the previous folder is deleted afterwards.
+* Partitioned (any mode), and append to a table in another format: the rows are staged as
+  parquet, then one ``INSERT [OVERWRITE]`` with dynamic partition overwrite, whose files appear
+  only at job commit; overwrite replaces exactly the partitions the run wrote.
+* append to a parquet or orc table: the run's files, named by the output key, are moved into the
+  table's folder at commit (replacing that key's files).
+* merge upserts by ``keys`` across the whole table (``HiveOutput._merged``).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 import uuid
+from dataclasses import dataclass
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from spark_runner.definition.model import HiveTarget
-from spark_runner.engine.connectors import hive
+from spark_runner.engine.confine import check_table
 from spark_runner.engine.errors import EngineError
 from spark_runner.engine.fs import FS, glob_escape, name, parent
 from spark_runner.engine.outputs import (
@@ -23,6 +35,32 @@ from spark_runner.engine.outputs import (
     _tag,
 )
 from spark_runner.engine.staging import _newest, key_and_attempt, staging_max_age, staging_tag
+from spark_runner.engine.storage import StorageKind, storage_kind
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@storage_kind(target=HiveTarget)
+class Hive(StorageKind):
+    name = "hive"
+
+    def output(self, target: HiveTarget, df: DataFrame, run) -> Output:
+        # the engine creates (and writes) only databases the application owns
+        check_table(run.ctx.policy, target.table, True, run.where)
+        warehouse = run.spark.conf.get("spark.sql.warehouse.dir")
+        return HiveOutput(run.spark, df, target, run.ctx.run_id, warehouse, run.ctx.key)
+
+    def target_where(self, target: HiveTarget) -> str:
+        return f"target hive {target.table}"
+
+
+def read_table(spark, table: str) -> DataFrame:
+    """A Hive table as a DataFrame (a lookup ``reference`` that names one)."""
+    # Another process may have committed to the table since this session cached its file
+    # list: list it afresh.
+    with contextlib.suppress(Exception):
+        spark.catalog.refreshTable(table)
+    return spark.table(table)
 
 
 class HiveOutput(Output):
@@ -43,7 +81,7 @@ class HiveOutput(Output):
                 f"hive {target.table}: format delta is not installed here; use parquet or orc",
             )
         self.spark, self.df, self.target = spark, df, target
-        self.db, self.table = hive.split_table(target.table)
+        self.db, self.table = split_table(target.table)
         self.full = f"`{self.db}`.`{self.table}`"
         self.name = f"{self.db}.{self.table}"
         self.fs = FS(spark)
@@ -58,7 +96,7 @@ class HiveOutput(Output):
         self.staging_root = f"{self.warehouse}/_hub_staging/{self.attempt}"
         self.staging = f"{self.staging_root}/{self.db}.{self.table}"
         self.exists = False
-        self.info: hive.TableInfo | None = None  # the table as found at stage, if it exists
+        self.info: TableInfo | None = None  # the table as found at stage, if it exists
         self.partitions: list[str] = list(target.partition_by)
         self.version_dir: str | None = None
         self.schema = None
@@ -72,7 +110,7 @@ class HiveOutput(Output):
     def stage(self) -> None:
         spark, target = self.spark, self.target
         # One metastore look-up for everything below (no listColumns: it runs Spark jobs).
-        self.info = hive.describe(spark, self.db, self.table)
+        self.info = describe(spark, self.db, self.table)
         self.exists = self.info is not None
         self._tidy()
         df = self.df
@@ -83,7 +121,7 @@ class HiveOutput(Output):
             )
         if self.exists:
             # Another process may have committed since this session cached the file list.
-            hive.forget_cached(spark, self.db, self.table)
+            forget_cached(spark, self.db, self.table)
             self.partitions = list(self.info.partitions)
             provider = self.info.provider
             if self.file_append and provider in ("parquet", "orc"):
@@ -150,7 +188,7 @@ class HiveOutput(Output):
         current = ""
         with contextlib.suppress(Exception):
             if only_earlier:  # after the commit: the location may have just changed
-                current = self.fs.qualify(hive.table_location(self.spark, self.db, self.table))
+                current = self.fs.qualify(table_location(self.spark, self.db, self.table))
             elif self.exists:
                 current = self.fs.qualify(self.info.location)
         found = self.fs.glob_status(f"{glob_escape(self.warehouse)}/_hub_staging/*")
@@ -206,16 +244,14 @@ class HiveOutput(Output):
             if not self.exists:
                 # The staged data's schema (nullable, as a reader would see the files): no job
                 # to read it back from the files.
-                schema = hive.nullable(spark, self.schema)
+                schema = nullable(spark, self.schema)
                 spark.catalog.createTable(
                     self.name, path=self.version_dir, source=fmt, schema=schema
                 )
             else:
                 old = self.info.location
                 # One metastore update; the command refreshes the session's view of the table.
-                spark.sql(
-                    f"ALTER TABLE {self.full} SET LOCATION {hive.sql_string(self.version_dir)}"
-                )
+                spark.sql(f"ALTER TABLE {self.full} SET LOCATION {sql_string(self.version_dir)}")
                 # Only a previous version folder of ours is removed, never the table's root
                 # (a table made elsewhere keeps its files where they were).
                 old_q, new_q = self.fs.qualify(old), self.fs.qualify(self.version_dir)
@@ -226,7 +262,7 @@ class HiveOutput(Output):
         if self.file_append:
             self._append_files()
             return
-        staged = spark.read.schema(hive.nullable(spark, self.schema)).parquet(self.staging)
+        staged = spark.read.schema(nullable(spark, self.schema)).parquet(self.staging)
         if not self.exists:
             (
                 staged.limit(0)
@@ -261,7 +297,7 @@ class HiveOutput(Output):
             if values in written or any(v is None for v in values):
                 continue
             spec = ", ".join(
-                f"`{c}` = {hive.sql_string(str(v))}"
+                f"`{c}` = {sql_string(str(v))}"
                 for c, v in zip(self.partitions, values, strict=True)
             )
             self.spark.sql(f"ALTER TABLE {self.full} DROP IF EXISTS PARTITION ({spec})")
@@ -283,7 +319,7 @@ class HiveOutput(Output):
                 .saveAsTable(self.name)
             )
         location = (
-            self.info.location if self.exists else hive.table_location(spark, self.db, self.table)
+            self.info.location if self.exists else table_location(spark, self.db, self.table)
         ).rstrip("/")
         depth = "/*" * len(self.partitions)
         mine = f"{glob_escape(location)}{depth}/part-{glob_escape(self.key)}-*"
@@ -315,3 +351,94 @@ class HiveOutput(Output):
             self.fs.delete(self.staging)
             if self.version_dir is not None:
                 self.fs.delete(self.version_dir)
+
+
+# ---------------------------------------------------------------- the catalog
+
+
+def split_table(table: str) -> tuple[str, str]:
+    db, dot, name = table.partition(".")
+    if not dot or not _NAME.fullmatch(db) or not _NAME.fullmatch(name):
+        raise EngineError("definition", f"hive table {table!r} must be written database.table")
+    return db.lower(), name.lower()
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """What a write needs to know of an existing table, from one metastore look-up."""
+
+    columns: tuple[tuple[str, str], ...]  # (name, type), data columns then partition columns
+    partitions: tuple[str, ...]
+    provider: str  # parquet, orc, ... (hive for a Hive SerDe table)
+    location: str
+
+
+def describe(spark, db: str, name: str) -> TableInfo | None:
+    """The table's columns, partition columns, format and location in one metastore round trip
+    (``spark.catalog.listColumns`` costs a round trip and, on Spark 4, two Spark jobs per call);
+    None when there is no such table."""
+    from pyspark.errors import AnalysisException
+
+    try:
+        meta = (
+            spark._jsparkSession.sessionState()
+            .catalog()
+            .getTableMetadata(_identifier(spark, db, name))
+        )
+    except AnalysisException as exc:
+        if exc.getCondition() in ("TABLE_OR_VIEW_NOT_FOUND", "SCHEMA_NOT_FOUND"):
+            return None
+        raise
+    fields = meta.schema().fields()
+    provider = meta.provider()
+    return TableInfo(
+        columns=tuple((f.name(), f.dataType().catalogString()) for f in fields),
+        partitions=tuple(str(c) for c in _scala_list(meta.partitionColumnNames())),
+        provider=str(provider.get()).lower() if provider.isDefined() else "hive",
+        location=str(meta.location().toString()),
+    )
+
+
+def forget_cached(spark, db: str, name: str) -> None:
+    """Drops what this session cached of the table (its resolved relation, file listings), so
+    that files another process committed since are seen. Local: no metastore call, no job."""
+    jvm = spark._jvm
+    session = spark._jsparkSession
+    session.sessionState().catalog().invalidateCachedTable(_identifier(spark, db, name))
+    jvm.org.apache.spark.sql.execution.datasources.FileStatusCache.getOrCreate(
+        session
+    ).invalidateAll()
+
+
+def nullable(spark, schema):
+    """``schema`` with every field nullable (as Spark reads back what it wrote to files)."""
+    from pyspark.sql.types import _parse_datatype_json_string
+
+    jschema = spark._jsparkSession.parseDataType(schema.json()).asNullable()
+    return _parse_datatype_json_string(jschema.json())
+
+
+def _identifier(spark, db: str, name: str):
+    jvm = spark._jvm
+    return jvm.org.apache.spark.sql.catalyst.TableIdentifier(name, jvm.scala.Option.apply(db))
+
+
+def _scala_list(seq) -> list:
+    return [seq.apply(i) for i in range(seq.size())]
+
+
+def table_location(spark, db: str, name: str) -> str:
+    meta = (
+        spark._jsparkSession.sessionState()
+        .catalog()
+        .getTableMetadata(
+            spark._jvm.org.apache.spark.sql.catalyst.TableIdentifier(
+                name, spark._jvm.scala.Option.apply(db)
+            )
+        )
+    )
+    return str(meta.location().toString())
+
+
+def sql_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

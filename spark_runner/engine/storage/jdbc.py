@@ -1,4 +1,4 @@
-"""JDBC: database sources (parameters bound as values) and all-or-nothing table writes.
+"""Databases over JDBC: sources (parameters bound as values) and all-or-nothing table writes.
 
 Parameters. ``:name`` in ``<sql>`` is replaced by the value as a SQL literal quoted by the
 database driver's own escaping (psycopg's ``sql.Literal`` for PostgreSQL: ``'it''s'``, ``E'..'``
@@ -10,7 +10,8 @@ Writes (PostgreSQL): rows go to a staging table first (Spark's JDBC writer, ``wr
 rows per batch); the commit then moves them into the target in one transaction (psycopg):
 append = INSERT, overwrite = DELETE + INSERT, truncateInsert = TRUNCATE + INSERT, merge =
 INSERT .. ON CONFLICT (keys) DO UPDATE. The staging table is dropped in that transaction.
-MySQL and MariaDB: the same protocol in jdbc_mysql.py. Other databases are refused.
+MySQL and MariaDB: the same protocol in jdbc_mysql.py (their dialect of this kind). Other
+databases are refused.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from pyspark.sql import DataFrame
+
+from spark_runner.definition.model import DatabaseSource, DatabaseTarget
+from spark_runner.engine.confine import check_connection
 from spark_runner.engine.errors import EngineError
+from spark_runner.engine.outputs import Output
+from spark_runner.engine.schema import conform
+from spark_runner.engine.storage import SourceRead, StorageKind, storage_kind
 
 # The databases sources and targets work with, and the driver each is read and written with
 # (MySQL through MariaDB's Connector/J: see jdbc_mysql.py).
@@ -35,6 +43,26 @@ ISOLATION_SQL = {
     "SERIALIZABLE": "SERIALIZABLE",
 }
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+
+
+@storage_kind(source=DatabaseSource, target=DatabaseTarget)
+class Database(StorageKind):
+    name = "database"
+
+    def read(self, source: DatabaseSource, run, fields) -> SourceRead:
+        check_connection(run.ctx.policy, source)
+        df = read_jdbc(run.spark, source, run.params, run.ctx.secrets)
+        if fields is not None:
+            df = conform(df, fields, f"source {source.id}")
+        return SourceRead(df)
+
+    def output(self, target: DatabaseTarget, df: DataFrame, run) -> Output:
+        check_connection(run.ctx.policy, target)
+        ctx = run.ctx
+        return DatabaseOutput(run.spark, df, target, ctx.run_id, ctx.secrets, ctx.key)
+
+    def target_where(self, target: DatabaseTarget) -> str:
+        return f"target database {target.id}"
 
 
 def vendor(url: str) -> str:
@@ -56,8 +84,8 @@ def driver_class(url: str) -> str:
 
 def spark_url(url: str) -> str:
     """The URL Spark reads and writes with (MySQL's dialect for jdbc:mariadb:, see jdbc_mysql)."""
-    from spark_runner.engine.connectors.jdbc_mysql import MYSQL_KINDS
-    from spark_runner.engine.connectors.jdbc_mysql import spark_url as mysql_url
+    from spark_runner.engine.storage.jdbc_mysql import MYSQL_KINDS
+    from spark_runner.engine.storage.jdbc_mysql import spark_url as mysql_url
 
     return mysql_url(url) if vendor(url) in MYSQL_KINDS else url
 
@@ -183,9 +211,33 @@ def target_writer(spark, target, run_id: str, secrets, key: str = ""):
     driver_class(target.jdbc_url)  # refuses the databases not supported, naming those that are
     if kind == "postgresql":
         return JdbcTargetWriter(spark, target, run_id, secrets, key)
-    from spark_runner.engine.connectors.jdbc_mysql import MysqlTargetWriter
+    from spark_runner.engine.storage.jdbc_mysql import MysqlTargetWriter
 
     return MysqlTargetWriter(spark, target, run_id, secrets, key)
+
+
+class DatabaseOutput(Output):
+    kind = "database"
+
+    def __init__(
+        self, spark, df: DataFrame, target: DatabaseTarget, run_id: str, secrets, key: str = ""
+    ):
+        self.df, self.target = df, target
+        self.name = f"{target.id} {target.table}"
+        self.writer = target_writer(spark, target, run_id, secrets, key or run_id)
+        self.columns = list(df.columns)
+
+    def stage(self) -> None:
+        self.writer.stage(self.df)
+
+    def commit(self) -> None:
+        self.rows_written = self.writer.commit(self.columns)
+
+    def abort(self) -> None:
+        self.writer.abort()
+
+    def drop_earlier_attempts(self) -> None:
+        self.writer.drop_earlier_attempts()
 
 
 class JdbcTargetWriter:

@@ -56,7 +56,7 @@ class MysqlTargetWriter:
     """Stages rows into ``<table>__hub_<run>`` then commits them in one transaction."""
 
     def __init__(self, spark, target, run_id: str, secrets, key: str = ""):
-        from spark_runner.engine.connectors.jdbc import credentials, quote_table
+        from spark_runner.engine.storage.jdbc import credentials, quote_table
 
         self.spark = spark
         self.target = target

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pyspark.sql import types as T
 
 from spark_runner.definition.model import CsvSource
-from spark_runner.engine.connectors.csv import read_csv
+from spark_runner.engine.storage.csv import read_csv
 
 # Text as files hold it: quotes, delimiters, line breaks, spaces, unicode, the empty string.
 # Not NUL (the reader's null mark) nor CR (a CRLF inside quotes reads as LF, documented).
