@@ -12,7 +12,7 @@ gives one row (count 0, other metrics null), as in SQL.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -30,35 +30,50 @@ _FUNCTIONS = {"count": F.count, "sum": F.sum, "avg": F.avg, "min": F.min, "max":
 @transformation(TAG)
 def apply(step: Aggregate, datasets: Mapping[str, DataFrame], ctx: StepContext) -> DataFrame:
     df = dataset(TAG, datasets, step.source)
-    if not step.metrics:
+    return aggregate(
+        df, step.group_by, step.metrics, step.window, step.time_column, name=step.source
+    )
+
+
+def aggregate(
+    df: DataFrame,
+    group_by: Sequence[str],
+    metrics: Sequence[Metric],
+    window: str | None = None,
+    time_column: str | None = None,
+    *,
+    name: str = "input",
+) -> DataFrame:
+    """The ``metrics`` of ``df`` per ``group_by`` (and window); ``name`` names ``df`` in errors."""
+    if not metrics:
         raise StepError(TAG, "metrics names no metric")
-    group_by = resolve(TAG, df, step.source, step.group_by)
+    group_by = resolve(TAG, df, name, group_by)
     grouping = [col(c) for c in group_by]
     names = [c.lower() for c in group_by]
-    if step.window is not None:
-        grouping.append(_window_start(step, df).alias(WINDOW_START))
+    if window is not None:
+        grouping.append(_window_start(df, window, time_column, name).alias(WINDOW_START))
         names.append(WINDOW_START)
-    metrics = []
-    for metric in step.metrics:
+    columns = []
+    for metric in metrics:
         if metric.alias.lower() in names:
             raise StepError(TAG, f'metric alias "{metric.alias}" is used twice in the output')
         names.append(metric.alias.lower())
-        metrics.append(_metric(step, df, metric).alias(metric.alias))
-    return df.groupBy(*grouping).agg(*metrics)
+        columns.append(_metric(df, metric, name).alias(metric.alias))
+    return df.groupBy(*grouping).agg(*columns)
 
 
-def _window_start(step: Aggregate, df: DataFrame) -> Column:
-    if step.window not in ("daily", "weekly"):
-        raise StepError(TAG, f'window "{step.window}" is not one of daily, weekly')
-    if not step.time_column:
-        raise StepError(TAG, f'window "{step.window}" needs timeColumn')
-    (time_column,) = resolve(TAG, df, step.source, [step.time_column])
-    if step.window == "daily":
+def _window_start(df: DataFrame, window: str, time_column: str | None, name: str) -> Column:
+    if window not in ("daily", "weekly"):
+        raise StepError(TAG, f'window "{window}" is not one of daily, weekly')
+    if not time_column:
+        raise StepError(TAG, f'window "{window}" needs timeColumn')
+    (time_column,) = resolve(TAG, df, name, [time_column])
+    if window == "daily":
         return F.to_date(col(time_column))
     return F.to_date(F.date_trunc("week", col(time_column)))
 
 
-def _metric(step: Aggregate, df: DataFrame, metric: Metric) -> Column:
+def _metric(df: DataFrame, metric: Metric, name: str) -> Column:
     function = _FUNCTIONS.get(metric.function)
     if function is None:
         known = ", ".join(_FUNCTIONS)
@@ -67,13 +82,13 @@ def _metric(step: Aggregate, df: DataFrame, metric: Metric) -> Column:
         if metric.function != "count":
             raise StepError(TAG, f'metric "{metric.function}" needs a column')
         return F.count(F.lit(1))
-    (name,) = resolve(TAG, df, step.source, [metric.column])
+    (column,) = resolve(TAG, df, name, [metric.column])
     if metric.function in ("sum", "avg"):
-        data_type = df.schema[name].dataType
+        data_type = df.schema[column].dataType
         if not isinstance(data_type, NumericType):
             raise StepError(
                 TAG,
-                f'{metric.function} needs a numeric column; "{name}" of dataset '
-                f'"{step.source}" is {data_type.simpleString()}',
+                f'{metric.function} needs a numeric column; "{column}" of dataset '
+                f'"{name}" is {data_type.simpleString()}',
             )
-    return function(col(name))
+    return function(col(column))

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -27,15 +27,27 @@ _RANK = "__dedup_rank"
 @transformation(TAG)
 def apply(step: Deduplicate, datasets: Mapping[str, DataFrame], ctx: StepContext) -> DataFrame:
     df = dataset(TAG, datasets, step.source)
-    keys = resolve(TAG, df, step.source, step.keys) if step.keys else list(df.columns)
-    order_by = step.order_by or (("updated_at",) if step.keep == "latest" else ())
-    order_cols = resolve(TAG, df, step.source, order_by)
+    return deduplicate(df, step.keys, step.keep, step.order_by, name=step.source)
+
+
+def deduplicate(
+    df: DataFrame,
+    keys: Sequence[str] = (),
+    keep: str = "first",
+    order_by: Sequence[str] = (),
+    *,
+    name: str = "input",
+) -> DataFrame:
+    """One row of ``df`` per ``keys`` (all columns when none); ``name`` names ``df`` in errors."""
+    keys = resolve(TAG, df, name, keys) if keys else list(df.columns)
+    order_by = order_by or (("updated_at",) if keep == "latest" else ())
+    order_cols = resolve(TAG, df, name, order_by)
 
     # The ordinal is taken before any shuffle, so it follows the order rows were read in.
     numbered = df.withColumn(_ORDINAL, F.monotonically_increasing_id())
     ordinal = F.col(_ORDINAL)
     ordering: list[Column]
-    if step.keep == "first":
+    if keep == "first":
         ordering = [col(c).asc_nulls_last() for c in order_cols] + [ordinal.asc()]
     else:
         ordering = [col(c).desc_nulls_last() for c in order_cols] + [ordinal.desc()]

@@ -14,12 +14,12 @@ the left and its second as the right.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from spark_runner.definition.model import ColumnRef, Join
+from spark_runner.definition.model import ColumnRef, Comparison, Join
 from spark_runner.engine.registry import StepContext, StepError, transformation
 from spark_runner.engine.transformations._columns import dataset, qualified, resolve
 
@@ -45,56 +45,72 @@ _OPS: dict[str, Callable[[Column, Column], Column]] = {
 
 @transformation(TAG)
 def apply(step: Join, datasets: Mapping[str, DataFrame], ctx: StepContext) -> DataFrame:
-    left = dataset(TAG, datasets, step.left)
-    right = dataset(TAG, datasets, step.right)
-    if step.type not in _HOW:
-        raise StepError(TAG, f'type "{step.type}" is not one of {", ".join(_HOW)}')
-    if not step.terms:
-        raise StepError(TAG, f'condition "{step.condition}" compares no columns')
+    left, right = dataset(TAG, datasets, step.left), dataset(TAG, datasets, step.right)
+    return join(
+        left, right, step.terms, step.type, names=(step.left, step.right), condition=step.condition
+    )
+
+
+def join(
+    left: DataFrame,
+    right: DataFrame,
+    terms: Sequence[Comparison],
+    how: str = "inner",
+    *,
+    names: tuple[str, str] = ("left", "right"),
+    condition: str = "",
+) -> DataFrame:
+    """``left`` joined with ``right`` on the AND of ``terms``, whose column references name the
+    datasets by ``names`` (left's, right's); ``condition`` is the terms as written, for errors."""
+    if how not in _HOW:
+        raise StepError(TAG, f'type "{how}" is not one of {", ".join(_HOW)}')
+    if not terms:
+        raise StepError(TAG, f'condition "{condition}" compares no columns')
 
     frames = {_LEFT: left, _RIGHT: right}
-    condition: Column | None = None
+    on: Column | None = None
     same_name_keys: dict[str, str] = {}  # lower-case name -> the right's spelling
-    for term in step.terms:
-        left_side, left_name = _side(step, term.left, first=True, frames=frames)
-        right_side, right_name = _side(step, term.right, first=False, frames=frames)
+    for term in terms:
+        left_side, left_column = _side(names, term.left, first=True, frames=frames)
+        right_side, right_column = _side(names, term.right, first=False, frames=frames)
         comparison = _OPS[term.op](
-            qualified(left_side, left_name), qualified(right_side, right_name)
+            qualified(left_side, left_column), qualified(right_side, right_column)
         )
-        condition = comparison if condition is None else condition & comparison
-        sides = {left_side: left_name, right_side: right_name}
-        if term.op == "=" and len(sides) == 2 and left_name.lower() == right_name.lower():
-            same_name_keys[left_name.lower()] = sides[_RIGHT]
+        on = comparison if on is None else on & comparison
+        sides = {left_side: left_column, right_side: right_column}
+        if term.op == "=" and len(sides) == 2 and left_column.lower() == right_column.lower():
+            same_name_keys[left_column.lower()] = sides[_RIGHT]
 
-    joined = left.alias(_LEFT).join(right.alias(_RIGHT), on=condition, how=_HOW[step.type])
-    return joined.select(*_output_columns(step, left, right, same_name_keys))
+    joined = left.alias(_LEFT).join(right.alias(_RIGHT), on=on, how=_HOW[how])
+    return joined.select(*_output_columns(how, names[1], left, right, same_name_keys))
 
 
 def _side(
-    step: Join, ref: ColumnRef, *, first: bool, frames: dict[str, DataFrame]
+    names: tuple[str, str], ref: ColumnRef, *, first: bool, frames: dict[str, DataFrame]
 ) -> tuple[str, str]:
-    if step.left == step.right and ref.dataset == step.left:
+    left_name, right_name = names
+    if left_name == right_name and ref.dataset == left_name:
         side = _LEFT if first else _RIGHT
-    elif ref.dataset == step.left:
+    elif ref.dataset == left_name:
         side = _LEFT
-    elif ref.dataset == step.right:
+    elif ref.dataset == right_name:
         side = _RIGHT
     else:
         raise StepError(
             TAG,
-            f'condition names dataset "{ref.dataset}", which is neither the left ("{step.left}") '
-            f'nor the right ("{step.right}")',
+            f'condition names dataset "{ref.dataset}", which is neither the left ("{left_name}") '
+            f'nor the right ("{right_name}")',
         )
     (name,) = resolve(TAG, frames[side], ref.dataset, [ref.column])
     return side, name
 
 
 def _output_columns(
-    step: Join, left: DataFrame, right: DataFrame, same_name_keys: dict[str, str]
+    how: str, right_name: str, left: DataFrame, right: DataFrame, same_name_keys: dict[str, str]
 ) -> list[Column]:
-    if step.type in ("semi", "anti"):
+    if how in ("semi", "anti"):
         return [qualified(_LEFT, c).alias(c) for c in left.columns]
-    keep_right_key = step.type in ("right", "full")
+    keep_right_key = how in ("right", "full")
     columns = []
     for name in left.columns:
         key = same_name_keys.get(name.lower())
@@ -108,11 +124,11 @@ def _output_columns(
         if name.lower() in taken:
             if name.lower() in same_name_keys:
                 continue
-            output = f"{step.right}_{name}"
+            output = f"{right_name}_{name}"
             if output.lower() in taken:
                 raise StepError(
                     TAG,
-                    f'column "{name}" of "{step.right}" clashes with the left\'s, and so does '
+                    f'column "{name}" of "{right_name}" clashes with the left\'s, and so does '
                     f'its renamed form "{output}"; rename one of them first',
                 )
         taken.add(output.lower())

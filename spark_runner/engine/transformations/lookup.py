@@ -12,7 +12,7 @@ in the reference's order, and reference rows with a null key are ignored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -28,21 +28,36 @@ _ORDINAL, _RANK = "__lookup_ordinal", "__lookup_rank"
 
 @transformation(TAG)
 def apply(step: Lookup, datasets: Mapping[str, DataFrame], ctx: StepContext) -> DataFrame:
-    source = dataset(TAG, datasets, step.source)
-    if step.join_type not in ("left", "inner"):
-        raise StepError(TAG, f'joinType "{step.join_type}" is not one of left, inner')
-    reference = ctx.load_lookup(step.reference)
+    source, reference = dataset(TAG, datasets, step.source), ctx.load_lookup(step.reference)
+    names = (step.source, step.reference)
+    return lookup(source, reference, step.output_fields, step.keys, step.join_type, names=names)
+
+
+def lookup(
+    source: DataFrame,
+    reference: DataFrame,
+    output_fields: Sequence[str],
+    keys: Sequence[str] = (),
+    join_type: str = "left",
+    *,
+    names: tuple[str, str] = ("source", "reference"),
+) -> DataFrame:
+    """``source`` with the ``output_fields`` of ``reference`` matched on ``keys`` (default the
+    reference's first column); ``names`` name the two in errors."""
+    source_name, reference_name = names
+    if join_type not in ("left", "inner"):
+        raise StepError(TAG, f'joinType "{join_type}" is not one of left, inner')
     if not reference.columns:
-        raise StepError(TAG, f'reference "{step.reference}" has no columns')
-    ref_keys = resolve(TAG, reference, step.reference, step.keys or reference.columns[:1])
-    source_keys = resolve(TAG, source, step.source, ref_keys)
-    fields = resolve(TAG, reference, step.reference, step.output_fields)
+        raise StepError(TAG, f'reference "{reference_name}" has no columns')
+    ref_keys = resolve(TAG, reference, reference_name, keys or reference.columns[:1])
+    source_keys = resolve(TAG, source, source_name, ref_keys)
+    fields = resolve(TAG, reference, reference_name, output_fields)
     existing = {c.lower() for c in source.columns}
     clashing = [f for f in fields if f.lower() in existing]
     if clashing:
         raise StepError(
             TAG,
-            f'outputField "{clashing[0]}" is already a column of dataset "{step.source}"; '
+            f'outputField "{clashing[0]}" is already a column of dataset "{source_name}"; '
             "rename or drop it before the lookup",
         )
 
@@ -63,7 +78,7 @@ def apply(step: Lookup, datasets: Mapping[str, DataFrame], ctx: StepContext) -> 
     joined = source.alias(_SOURCE).join(
         unique_reference.alias(_REFERENCE),
         on=condition,
-        how="left_outer" if step.join_type == "left" else "inner",
+        how="left_outer" if join_type == "left" else "inner",
     )
     return joined.select(
         *[qualified(_SOURCE, c).alias(c) for c in source.columns],

@@ -16,8 +16,9 @@ or secret appears in a plan, an error or a result (``masking.columns``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import reduce
+from typing import TYPE_CHECKING
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -30,37 +31,57 @@ from spark_runner.engine.registry import StepContext, StepError, transformation
 from spark_runner.engine.secrets import SecretMissing
 from spark_runner.engine.transformations._columns import col, dataset, resolve
 
+if TYPE_CHECKING:
+    from spark_runner.engine.masking.vault import TokenVault
+
 TAG = "mask"
 STRATEGIES = ("tokenize", "hash", "redact", "encrypt")
+KEYED = ("tokenize", "hash", "encrypt")
 
 
 @transformation(TAG)
 def apply(step: Mask, datasets: Mapping[str, DataFrame], ctx: StepContext) -> DataFrame:
     df = dataset(TAG, datasets, step.source)
-    if step.strategy not in STRATEGIES:
-        raise StepError(TAG, f'strategy "{step.strategy}" is not one of {", ".join(STRATEGIES)}')
-    columns = resolve(TAG, df, step.source, step.columns)
+    secret = _secret(step, ctx) if step.strategy in KEYED else None
+    return mask(df, step.columns, step.strategy, secret, ctx.vault, name=step.source)
+
+
+def mask(
+    df: DataFrame,
+    columns: Sequence[str],
+    strategy: str,
+    secret: bytes | None = None,
+    vault: TokenVault | None = None,
+    *,
+    name: str = "input",
+) -> DataFrame:
+    """``df`` with ``columns`` masked by ``strategy``; the keyed strategies derive their keys from
+    ``secret``, and tokenize records each distinct original in ``vault``."""
+    if strategy not in STRATEGIES:
+        raise StepError(TAG, f'strategy "{strategy}" is not one of {", ".join(STRATEGIES)}')
+    columns = resolve(TAG, df, name, columns)
     keyed = df
-    mask: Callable[[Column], Column]
-    if step.strategy == "redact":
-        mask = _redact
+    masking: Callable[[Column], Column]
+    if strategy == "redact":
+        masking = _redact
     else:
-        secret = _secret(step, ctx)
-        if step.strategy == "hash":
+        if secret is None or len(secret) < MIN_SECRET_BYTES:
+            raise StepError(TAG, f"{strategy} needs a secret of {MIN_SECRET_BYTES} bytes or more")
+        if strategy == "hash":
             keyed = with_keys(df, hmac_key=derive_key(secret, "hash"))
-            mask = hmac_sha256_hex
-        elif step.strategy == "encrypt":
+            masking = hmac_sha256_hex
+        elif strategy == "encrypt":
             keyed = with_keys(df, aes_key=derive_key(secret, "encrypt"))
-            mask = aes_gcm_base64
+            masking = aes_gcm_base64
         else:
-            if ctx.vault is None:
+            if vault is None:
                 raise StepError(TAG, "tokenize needs a token vault, and this run has none")
             token_key = derive_key(secret, "token")
             keyed = with_keys(df, hmac_key=token_key)
-            mask = _tokenize
-            ctx.vault.record(_vault_entries(df, columns, token_key, derive_key(secret, "vault")))
+            masking = _tokenize
+            vault.record(_vault_entries(df, columns, token_key, derive_key(secret, "vault")))
     masked = set(columns)
-    return keyed.select(*[mask(col(c)).alias(c) if c in masked else col(c) for c in df.columns])
+    return keyed.select(*[masking(col(c)).alias(c) if c in masked else col(c) for c in df.columns])
 
 
 def _secret(step: Mask, ctx: StepContext) -> bytes:

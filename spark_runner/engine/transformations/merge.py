@@ -11,7 +11,7 @@ later row within it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import reduce
 
 from pyspark.sql import DataFrame, Window
@@ -28,25 +28,41 @@ _SOURCE, _ORDINAL, _RANK = "__merge_source", "__merge_ordinal", "__merge_rank"
 
 @transformation(TAG)
 def apply(step: Merge, datasets: Mapping[str, DataFrame], ctx: StepContext) -> DataFrame:
-    if len(step.sources) < 2:
+    frames = [dataset(TAG, datasets, name) for name in step.sources]
+    return merge(frames, step.mode, step.keys, step.order_by, names=step.sources)
+
+
+def merge(
+    frames: Sequence[DataFrame],
+    mode: str = "union",
+    keys: Sequence[str] = (),
+    order_by: Sequence[str] = (),
+    *,
+    names: Sequence[str] = (),
+) -> DataFrame:
+    """The union of ``frames`` by column name, in order, or its upsert by ``keys``; ``names``
+    name the frames in errors (default ``input 1``, ``input 2``, ...)."""
+    if len(frames) < 2:
         raise StepError(TAG, "sources must name two or more datasets")
-    frames = [(name, dataset(TAG, datasets, name)) for name in step.sources]
-    _check_types(frames)
-    if step.mode == "union":
-        return reduce(_union, [df for _, df in frames])
-    if step.mode != "upsert":
-        raise StepError(TAG, f'mode "{step.mode}" is not one of union, upsert')
-    if not step.keys:
+    names = list(names) or [f"input {i}" for i in range(1, len(frames) + 1)]
+    named = list(zip(names, frames, strict=True))
+    _check_types(named)
+    if mode == "union":
+        return reduce(_union, [df for _, df in named])
+    if mode != "upsert":
+        raise StepError(TAG, f'mode "{mode}" is not one of union, upsert')
+    if not keys:
         raise StepError(TAG, "upsert needs keys")
-    for name, df in frames:
-        resolve(TAG, df, name, step.keys)
+    for name, df in named:
+        resolve(TAG, df, name, keys)
     numbered = [
         df.withColumn(_SOURCE, F.lit(index)).withColumn(_ORDINAL, F.monotonically_increasing_id())
-        for index, (_, df) in enumerate(frames)
+        for index, (_, df) in enumerate(named)
     ]
     union = reduce(_union, numbered)
-    keys = resolve(TAG, union, step.sources[0], step.keys)
-    order_by = resolve(TAG, union, step.sources[0], step.order_by)
+    first = named[0][0]
+    keys = resolve(TAG, union, first, keys)
+    order_by = resolve(TAG, union, first, order_by)
     newest_first = Window.partitionBy(*[col(k) for k in keys]).orderBy(
         *[col(c).desc_nulls_last() for c in order_by],
         F.col(_SOURCE).desc(),
