@@ -32,7 +32,7 @@ def check_pipeline(pipeline: m.Pipeline, ctx) -> None:
     from spark_runner.engine import storage
 
     for element in (*pipeline.sources, *pipeline.targets):
-        storage.kind_of(element).confine(element, ctx)
+        storage.confine(element, ctx)
 
 
 def _where_of(pipeline: m.Pipeline, loc) -> str:

@@ -59,9 +59,13 @@ class StorageKind:
         """Where a target is, in run errors: ``target <kind> <what it names>``."""
         return f"target {self.name}"
 
-    def confine(self, element: Any, ctx: RunContext) -> None:
-        """Checks made before the run touches anything (the files a source's pattern matches,
-        the folder an export lands in); the others are made as the element is read or staged."""
+    def confine_source(self, source: Any, ctx: RunContext) -> None:
+        """Data policy checks made before the run reads anything (the files a pattern matches);
+        the others are made as the source is read."""
+
+    def confine_target(self, target: Any, ctx: RunContext) -> None:
+        """Data policy checks made before the run reads anything (the folder an export lands
+        in); the others are made as the target is staged."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,15 @@ def where(element: Any) -> str:
     if registered.role == "source":
         return f"source {element.id}"
     return registered.kind.target_where(element)
+
+
+def confine(element: Any, ctx: RunContext) -> None:
+    """The kind's data policy checks of a source or target, made before the run starts."""
+    registered = _registered(element)
+    if registered.role == "source":
+        registered.kind.confine_source(element, ctx)
+    else:
+        registered.kind.confine_target(element, ctx)
 
 
 def is_storage(element: Any) -> bool:

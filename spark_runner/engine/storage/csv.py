@@ -60,12 +60,12 @@ class Csv(StorageKind):
     def target_where(self, target: CsvTarget) -> str:
         return f"target csv {target.path}"
 
-    def confine(self, element, ctx) -> None:
-        if isinstance(element, CsvSource):
-            path = ctx.resolve_path(element.path)
-            check_read(FS(ctx.spark), ctx.policy, element.path, path, element)
-        else:
-            check_write(ctx.policy, element.path, csv_destination(ctx, element), element)
+    def confine_source(self, source: CsvSource, ctx) -> None:
+        path = ctx.resolve_path(source.path)
+        check_read(FS(ctx.spark), ctx.policy, source.path, path, source)
+
+    def confine_target(self, target: CsvTarget, ctx) -> None:
+        check_write(ctx.policy, target.path, csv_destination(ctx, target), target)
 
 
 @dataclass
