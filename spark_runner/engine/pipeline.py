@@ -37,7 +37,7 @@ from spark_runner.engine.commit import Output
 from spark_runner.engine.confine import check_pipeline
 from spark_runner.engine.connectors.csv import CsvRead
 from spark_runner.engine.context import RunContext
-from spark_runner.engine.datasets import Datasets, step_inputs, step_output
+from spark_runner.engine.datasets import Datasets, shared_frames, step_inputs, step_output
 from spark_runner.engine.errors import EngineError, RunError, condense, redact
 from spark_runner.engine.failures import (
     _PATTERNS,
@@ -88,6 +88,9 @@ class SparkPipeline(SourcesPhase, TargetsPhase):
         self.last_dataset: str | None = pipeline.sources[-1].id if pipeline.sources else None
         self.vault = None
         self._lookups: dict[str, DataFrame] = {}
+        # frames read by several steps or targets: cached, computed once (not once per reader)
+        self.shared = shared_frames(pipeline)
+        self.versions: dict[str, int] = {}
 
     # ------------------------------------------------------------ the template
 
@@ -181,6 +184,10 @@ class SparkPipeline(SourcesPhase, TargetsPhase):
             if self.count_rows:
                 obs = Observation()
                 df = df.observe(obs, F.count(F.lit(1)).alias("rows"))
+            self.versions[out] = self.versions.get(out, 0) + 1
+            if (out, self.versions[out]) in self.shared:
+                df = df.persist()
+                self.cached.append(df)
             self.datasets[out] = df
             self.counts[out] = obs
             self.last_dataset = out

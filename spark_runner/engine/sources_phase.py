@@ -71,6 +71,9 @@ class SourcesPhase:
             df = df.observe(obs, F.count(F.lit(1)).alias("rows"))
             self.source_obs[source.id] = obs
             self.counts[source.id] = obs
+        if source.load_policy != "eager" and (source.id, 0) in self.shared:
+            df = df.persist()  # read by several steps or targets: parsed once
+            self.cached.append(df)
         if source.id in self.csv_reads and self.csv_reads[source.id].rejects is not None:
             self.cached.append(self.csv_reads[source.id].rejects)
         metrics.seconds = time.monotonic() - started
