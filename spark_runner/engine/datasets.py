@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 
 from pyspark.sql import DataFrame
@@ -21,6 +22,24 @@ def step_output(step) -> str:
     if step.output:
         return step.output
     return step.left if isinstance(step, Join) else step.source
+
+
+def shared_frames(pipeline) -> set[tuple[str, int]]:
+    """The frames (dataset id, version) that two or more consumers read (steps or targets):
+    cached, so that they are computed once, not once per consumer. Version 0 is a source as
+    read; each step whose result takes a dataset's name makes its next version."""
+    version: dict[str, int] = {}
+    uses: Counter = Counter()
+    last = pipeline.sources[-1].id if pipeline.sources else None
+    for step in pipeline.transformations:
+        for name in dict.fromkeys(step_inputs(step)):
+            uses[(name, version.get(name, 0))] += 1
+        last = step_output(step)
+        version[last] = version.get(last, 0) + 1
+    for target in pipeline.targets:
+        name = target.source or last
+        uses[(name, version.get(name, 0))] += 1
+    return {frame for frame, n in uses.items() if n > 1}
 
 
 class Datasets(Mapping):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from spark_runner.definition.model import Pipeline
 from spark_runner.engine.context import RunContext
-from spark_runner.engine.datasets import Datasets
+from spark_runner.engine.datasets import Datasets, shared_frames
 from spark_runner.engine.failures import Cancelled, _cancelled
 
 if TYPE_CHECKING:
@@ -48,12 +48,16 @@ class RunState:
     last_dataset: str | None = None
     vault: TokenVault | None = None
     step_context: StepContext | None = None
+    # frames read by several steps or targets: cached, computed once (not once per reader)
+    shared: set[tuple[str, int]] = field(init=False)
+    versions: dict[str, int] = field(default_factory=dict)  # dataset id -> steps that named it
 
     def __post_init__(self) -> None:
         from spark_runner.engine.sources_phase import load_source
 
         sources = {s.id: s for s in self.pipeline.sources}
         self.datasets = Datasets(sources, lambda source: load_source(self, source))
+        self.shared = shared_frames(self.pipeline)
         if self.pipeline.sources:
             self.last_dataset = self.pipeline.sources[-1].id
 

@@ -47,6 +47,9 @@ def load_source(run: RunState, source) -> DataFrame:
         df = df.observe(obs, F.count(F.lit(1)).alias("rows"))
         run.source_obs[source.id] = obs
         run.counts[source.id] = obs
+    if source.load_policy != "eager" and (source.id, 0) in run.shared:
+        df = df.persist()  # read by several steps or targets: parsed once
+        run.cached.append(df)
     if read.rejects is not None:
         run.cached.append(read.rejects)
     metrics.seconds = time.monotonic() - started

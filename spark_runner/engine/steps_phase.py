@@ -36,6 +36,10 @@ def apply_steps(run: RunState) -> None:
         if run.count_rows:
             obs = Observation()
             df = df.observe(obs, F.count(F.lit(1)).alias("rows"))
+        run.versions[out] = run.versions.get(out, 0) + 1
+        if (out, run.versions[out]) in run.shared:
+            df = df.persist()
+            run.cached.append(df)
         run.datasets[out] = df
         run.counts[out] = obs
         run.last_dataset = out

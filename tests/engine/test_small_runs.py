@@ -3,7 +3,7 @@
 
 import pytest
 
-from tests.engine.helpers import Workspace, rows
+from tests.engine.helpers import Workspace, read_csv_dir, rows
 
 pytestmark = pytest.mark.spark
 
@@ -36,3 +36,46 @@ def test_a_hive_overwrite_of_an_existing_table_runs_its_write_and_nothing_else(s
         ("2", "20"),
         ("3", "30"),
     ]
+
+
+def test_a_dataset_written_by_two_targets_is_computed_once(spark, tmp_path):
+    # given: encrypted values (a random nonce each time they are computed) exported twice
+    ws = Workspace(spark, tmp_path, env={"HUB_SECRET_SHOP_KEY": "k" * 32})
+    ws.file("in/sales.csv", SALES)
+    pipeline = ws.pipeline(
+        '<sources><csv id="s" path="in/sales.csv"/></sources>'
+        '<transformations><mask source="s" columns="amount" strategy="encrypt" '
+        'secretRef="shop.key"/></transformations>'
+        '<targets><csv path="out/a" mode="overwrite"/><csv path="out/b" mode="overwrite"/>'
+        "</targets>"
+    )
+    # when
+    result = ws.run(pipeline)
+    # then: both exports hold the same ciphertexts: the masked dataset was cached, not
+    # computed once per target
+    assert result.ok, result.error
+    a = rows(read_csv_dir(spark, ws.app_root / "out/a"), "id", "amount")
+    b = rows(read_csv_dir(spark, ws.app_root / "out/b"), "id", "amount")
+    assert a == b
+    assert len({amount for _, amount in a}) == 3
+    assert [t.rows_written for t in result.targets] == [3, 3]
+    assert [s.rows_out for s in result.steps] == [3]
+
+
+def test_shared_frames_are_the_versions_read_more_than_once():
+    from spark_runner.definition import parse
+    from spark_runner.engine.datasets import shared_frames
+
+    xml = (
+        '<pipeline id="p" version="1.0" layer="staging"><metadata><owner>t</owner></metadata>'
+        '<sources><csv id="a" path="a.csv"/><csv id="b" path="b.csv"/></sources>'
+        '<transformations><deduplicate source="a" keys="id"/>'
+        '<join left="b" right="a" type="left" condition="b.id = a.id" output="j"/>'
+        "</transformations>"
+        '<targets><csv path="x" source="a"/><csv path="y" source="j"/><csv path="z"/>'
+        "</targets></pipeline>"
+    )
+    pipeline = parse(xml.encode(), "applications/shop/staging/pipelines/p.xml")
+    # a once (the deduplicate), its deduplicated version twice (join, target x), b once,
+    # j twice (targets y and z, the last dataset)
+    assert shared_frames(pipeline) == {("a", 1), ("j", 1)}
