@@ -171,7 +171,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
 # Control tasks (reaper, schedule tick, SLA check, notifications) on HUB_CONTROL_QUEUE.
-CELERY_TASK_ROUTES = ("runs_app.celery_schedule.route",)
+CELERY_TASK_ROUTES = ("runs_app.messages.route",)
 # Logs stay JSON lines (LOGGING below; portal/celery.py): Celery keeps its hands off the root.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -205,7 +205,7 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "portal.logging.JsonFormatter"}},
+    "formatters": {"json": {"()": "runs_app.log_context.JsonFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {

@@ -9,7 +9,7 @@ class RunsAppConfig(AppConfig):
         # Beat entries (schedule tick, reaper, SLA check) unless settings already name them.
         import runs_app.warmup  # noqa: F401 - connects the worker's Spark warm-up signals
         from portal.celery import app
-        from runs_app.celery_schedule import BEAT_SCHEDULE
+        from runs_app.messages import BEAT_SCHEDULE
 
         schedule = app.conf.beat_schedule
         for name, entry in BEAT_SCHEDULE.items():

@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from portal.logging import run_context
+from runs_app.log_context import run_context
 from runs_app import definitions
 from runs_app.conf import get
 from runs_app.models import PipelineRun

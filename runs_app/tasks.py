@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 def send(task, args: list, countdown: float | None = None) -> None:
     """Enqueues a run on ``HUB_TASK_QUEUE``, a control task on ``HUB_CONTROL_QUEUE``."""
-    from runs_app.celery_schedule import queue_for
+    from runs_app.messages import queue_for
 
     options = {"countdown": countdown} if countdown else {}
     queue = queue_for(task.name)
