@@ -1,15 +1,20 @@
-"""Beat entries and queue routes of orchestration, wired in ``portal/celery.py``.
+"""The one module that sends Celery messages: by task name, so nothing imports ``tasks``.
 
 Runs go to the run queue (``HUB_TASK_QUEUE``, default Celery's ``celery``); the control tasks
 below go to ``HUB_CONTROL_QUEUE`` (default ``control``), which has its own consumer in every
 topology, so a long run on every worker delays none of them (docs/operators/orchestration.md).
-
-``expires`` only drops the backlog a stopped control worker would find when it comes back (every
-tick does the whole work). It is ten periods, not one: a message waits milliseconds on its own
-queue, and a period's worth of clock skew between beat and the worker must not discard it.
+The beat entries are ``CELERY_BEAT_SCHEDULE`` in the settings.
 """
 
-from runs_app.conf import _DEFAULTS, get
+from __future__ import annotations
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+
+EXECUTE_RUN = "runs_app.tasks.execute_pipeline_run"
+SEND_NOTIFICATIONS = "runs_app.tasks.send_notifications"
+DELIVER_WEBHOOK = "runs_app.tasks.deliver_webhook"
 
 # Periodic work, the re-send of lost messages (inside the reaper), notifications and webhooks.
 CONTROL_TASKS = frozenset(
@@ -17,51 +22,41 @@ CONTROL_TASKS = frozenset(
         "runs_app.tasks.schedule_tick",
         "runs_app.tasks.reap_lost_runs",
         "runs_app.tasks.sla_check",
-        "runs_app.tasks.send_notifications",
-        "runs_app.tasks.deliver_webhook",
+        SEND_NOTIFICATIONS,
+        DELIVER_WEBHOOK,
     }
 )
-EXPIRES_PERIODS = 10
-
-
-def _seconds(name: str) -> float:
-    return float(_DEFAULTS[name]())
-
-
-_tick = _seconds("HUB_SCHEDULE_TICK_SECONDS")
-# A quarter of an interval: a run stale after 1.5 intervals is reaped within 1.75, which leaves a
-# quarter interval for beat's drift and the reaper's own work inside the promised two intervals.
-_reap = _seconds("HUB_HEARTBEAT_SECONDS") * 0.25
-_sla = _seconds("HUB_SLA_CHECK_SECONDS")
-
-BEAT_SCHEDULE = {
-    "runs-schedule-tick": {
-        "task": "runs_app.tasks.schedule_tick",
-        "schedule": _tick,
-        "options": {"expires": _tick * EXPIRES_PERIODS},
-    },
-    "runs-reap-lost-runs": {
-        "task": "runs_app.tasks.reap_lost_runs",
-        "schedule": _reap,
-        "options": {"expires": _reap * EXPIRES_PERIODS},
-    },
-    "runs-sla-check": {
-        "task": "runs_app.tasks.sla_check",
-        "schedule": _sla,
-        "options": {"expires": _sla * EXPIRES_PERIODS},
-    },
-}
 
 
 def queue_for(task_name: str) -> str:
     """The queue of a task: control tasks on the control queue, everything else (runs) on the
     run queue ("" = Celery's default queue)."""
     if task_name in CONTROL_TASKS:
-        return get("HUB_CONTROL_QUEUE")
-    return get("HUB_TASK_QUEUE")
+        return settings.HUB_CONTROL_QUEUE
+    return settings.HUB_TASK_QUEUE
 
 
 def route(name, args, kwargs, options, task=None, **kw):
     """Celery router (``task_routes``): beat's messages and any ``delay()`` follow ``queue_for``."""
     queue = queue_for(name)
     return {"queue": queue} if queue else None
+
+
+def send(task_name: str, args: list, countdown: float | None = None) -> None:
+    """Sends ``task_name`` now, on its queue. A signature by name runs eagerly where Celery is
+    set to (``CELERY_TASK_ALWAYS_EAGER``) and is a plain message where the task is not loaded."""
+    options = {"countdown": countdown} if countdown else {}
+    queue = queue_for(task_name)
+    if queue:
+        options["queue"] = queue
+    current_app.signature(task_name, args=args).apply_async(**options)
+
+
+def send_on_commit(task_name: str, args: list, countdown: float | None = None) -> None:
+    """Sends once the current transaction commits: a worker never sees a row not there yet."""
+    transaction.on_commit(lambda: send(task_name, args, countdown))
+
+
+def run_queue_name() -> str:
+    """The broker queue that holds runs."""
+    return settings.HUB_TASK_QUEUE or current_app.conf.task_default_queue
