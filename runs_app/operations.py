@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import transaction
 
 from pipelines_app import audit
 from runs_app import services
 from runs_app.models import Alert, JobRun, PipelineRun
+from runs_app.page_queries import can_operate
+from runs_app.paths import application_root
 
 Client = tuple[str | None, str]
 NO_CLIENT: Client = (None, "")
@@ -164,10 +167,6 @@ def detokenize(
     reason. Every attempt leaves one audit line here, refused ones too (the outcome says which);
     the engine also appends its own line to ``$HUB_VAR_DIR/audit/detokenize.jsonl``. Raises
     ``services.RunRefused`` with the reason when refused."""
-    from django.conf import settings
-
-    from runs_app.access import can_operate
-    from runs_app.paths import application_root
     from spark_runner.engine.masking.detokenize import DetokenizeRefused
     from spark_runner.engine.masking.detokenize import detokenize as open_vault
     from spark_runner.engine.secrets import SecretMissing, SecretResolver

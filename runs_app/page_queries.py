@@ -1,7 +1,13 @@
-"""Reads for the run pages: who sees what, the filtered run list, one run, the inbox, the dashboard.
+"""Every read of run state, for the pages and the API: who sees what, the run lists, one run and
+its attempts, the inbox, the dashboard.
 
-Visibility: a user sees runs and alerts of the applications where they hold any role (staff: all).
-``visible`` is None for "every application", else the list of names.
+Visibility, the one rule: a user sees runs and alerts of the applications where they hold any
+role (staff: all); operators of an application act on its runs. ``visible`` is None for "every
+application", else the list of names.
+
+Lists are keyset-paginated on ``(queued_at, id)`` (alerts: ``(created_at, id)``) descending: a page
+is one index range scan, however deep. One cursor format, ``<UTC time>_<id>``, for the pages and
+the API: nothing in it needs escaping in a URL.
 """
 
 from __future__ import annotations
@@ -9,12 +15,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from pipelines_app.permissions import applications_for, has_role
+from runs_app import definitions
 from runs_app.models import STATUSES, Alert, JobRun, PipelineRun
+from runs_app.reports import OUTCOMES, day_start, outcome_filter
 
 PAGE_SIZE = 50
 CURSOR_TIME = "%Y%m%dT%H%M%S.%f"
@@ -24,17 +33,44 @@ STATUS_NAMES = tuple(s for s, _ in STATUSES)
 
 
 def visible_applications(user) -> list[str] | None:
-    if user.is_staff:
+    """The applications whose runs ``user`` sees; None means every one (staff)."""
+    if user.is_authenticated and user.is_staff:
         return None
     return applications_for(user)
+
+
+def can_read(user, application: str) -> bool:
+    return has_role(user, application)
+
+
+def can_operate(user, application: str) -> bool:
+    return has_role(user, application, "operator")
 
 
 def _scoped(queryset, visible):
     return queryset if visible is None else queryset.filter(application__in=visible)
 
 
-def is_operator(user, application: str) -> bool:
-    return has_role(user, application, "operator")
+# ---------------------------------------------------------------- cursors
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def cursor_of(row, at: str = "queued_at") -> str:
+    """``<time in UTC>_<id>`` of a run (``queued_at``) or an alert (``created_at``)."""
+    return f"{getattr(row, at).astimezone(UTC).strftime(CURSOR_TIME)}_{row.id}"
+
+
+def parse_cursor(raw: str, ident=uuid.UUID) -> tuple[datetime, object]:
+    """The (time, id) of a cursor ``cursor_of`` made; ``BadCursor`` for anything else."""
+    try:
+        stamp, _, value = raw.rpartition("_")
+        when = datetime.strptime(stamp, CURSOR_TIME).replace(tzinfo=UTC)
+        return when, ident(value)
+    except (ValueError, TypeError, AttributeError):
+        raise BadCursor("cursor is not one this API returned") from None
 
 
 # ---------------------------------------------------------------- the run list
@@ -94,8 +130,6 @@ class RunFilters:
 
     def query(self, **override) -> str:
         """The filters as a query string (for links that keep them)."""
-        from urllib.parse import urlencode
-
         names = ("application", "pipeline", "status", "range", "category", "message", "sla", "day")
         values = {n: getattr(self, n) for n in names} | {"top": "1" if self.top_level else ""}
         values["from"] = self.first_day
@@ -110,8 +144,6 @@ class RunFilters:
 
 def _sla_filters(f: RunFilters, sla: str, day: str, first: str) -> None:
     """The SLA page's links: an outcome, one day, or the days since one."""
-    from runs_app.reports import OUTCOMES, day_start
-
     if sla and sla not in OUTCOMES:
         f.problems.append(f'unknown SLA outcome "{sla}"; use one of {", ".join(OUTCOMES)}')
     else:
@@ -135,10 +167,8 @@ def _cursor(raw: str, problems: list[str]) -> tuple[datetime, uuid.UUID] | None:
     if not raw:
         return None
     try:
-        stamp, _, ident = raw.rpartition("_")
-        when = datetime.strptime(stamp, CURSOR_TIME).replace(tzinfo=UTC)
-        return when, uuid.UUID(ident)
-    except ValueError:
+        return parse_cursor(raw)
+    except BadCursor:
         problems.append("that page link is not valid any more; showing the newest runs")
         return None
 
@@ -156,11 +186,6 @@ def duration_text(seconds: float | None) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def cursor_of(run) -> str:
-    """``<queued_at in UTC>_<id>``: no characters that need escaping in a URL."""
-    return f"{run.queued_at.astimezone(UTC).strftime(CURSOR_TIME)}_{run.id}"
-
-
 def _filtered(model, name_field: str, f: RunFilters, visible):
     qs = _scoped(model.objects.all(), visible)
     if f.application:
@@ -174,8 +199,6 @@ def _filtered(model, name_field: str, f: RunFilters, visible):
     if f.until:
         qs = qs.filter(queued_at__lt=f.until)
     if f.sla:
-        from runs_app.reports import outcome_filter
-
         qs = qs.filter(outcome_filter(f.sla))
     if f.category:
         qs = qs.filter(error_category=f.category)
@@ -230,8 +253,6 @@ def _load(head: list[dict]) -> list:
 def known_names(visible) -> list[str]:
     """Pipeline and job ids published on main, for the filter's suggestions. Read from the
     config repository (cached per commit), not from the run table, which may hold millions."""
-    from runs_app import definitions
-
     try:
         found = definitions.repository().definitions("main")
     except Exception:  # suggestions are a convenience: an unreadable repository shows none
@@ -243,8 +264,10 @@ def known_names(visible) -> list[str]:
 
 
 def find_run(run_id, visible) -> PipelineRun | JobRun | None:
+    """A pipeline run or a job run by id among the ``visible`` applications', or None."""
+    related = {PipelineRun: ("triggered_by", "rerun_of", "job_run"), JobRun: ("triggered_by",)}
     for model in (PipelineRun, JobRun):
-        run = _scoped(model.objects.select_related("triggered_by", "rerun_of"), visible)
+        run = _scoped(model.objects.select_related(*related[model]), visible)
         run = run.filter(id=run_id).first()
         if run is not None:
             return run
@@ -261,21 +284,57 @@ def rows_written(run) -> int | None:
     return sum(counts) if counts else None
 
 
-def attempts_of(run) -> list:
-    """Other runs of the same work: the run it repeats, its reruns, and for a node of a job,
-    the node's other attempts."""
+# An attempt is one try of the same work: a job node's runs (its retries and fallback), or a
+# lone run and the retries that followed it (``trigger="retry"``, linked by ``rerun_of``). An
+# operator's rerun is new work, not an attempt.
+
+
+def _node_runs(run: PipelineRun):
+    return PipelineRun.objects.filter(job_run_id=run.job_run_id, job_node=run.job_node)
+
+
+def first_attempt(run: PipelineRun) -> PipelineRun:
+    """The first try of ``run``'s retry chain (walking ``rerun_of`` back over retries of the same
+    pipeline; a job node's fallback is a new chain)."""
+    first, seen = run, {run.id}
+    while first.trigger == "retry" and first.rerun_of_id and first.rerun_of_id not in seen:
+        previous = PipelineRun.objects.filter(id=first.rerun_of_id).first()
+        if previous is None or previous.pipeline_id != run.pipeline_id:
+            break
+        first = previous
+        seen.add(first.id)
+    return first
+
+
+def run_attempts(run: PipelineRun) -> list[PipelineRun]:
+    """Every attempt of ``run``'s work, itself included, oldest first."""
+    if run.job_run_id:
+        return list(_node_runs(run).order_by("attempt", "queued_at"))
+    chain = [first_attempt(run)]
+    seen = {chain[0].id}
+    while True:
+        retry = PipelineRun.objects.filter(rerun_of=chain[-1], trigger="retry").first()
+        if retry is None or retry.id in seen:
+            return chain
+        seen.add(retry.id)
+        chain.append(retry)
+
+
+def related_runs(run) -> list:
+    """Other runs of the same work, for the run page: the run it repeats, its reruns and
+    retries, and for a node of a job the node's other attempts."""
     model = type(run)
     related = set()
     if run.rerun_of_id:
         related.add(run.rerun_of_id)
     related |= set(model.objects.filter(rerun_of=run).values_list("id", flat=True))
     if isinstance(run, PipelineRun) and run.job_run_id:
-        related |= set(
-            PipelineRun.objects.filter(job_run_id=run.job_run_id, job_node=run.job_node)
-            .exclude(id=run.id)
-            .values_list("id", flat=True)
-        )
+        related |= set(_node_runs(run).exclude(id=run.id).values_list("id", flat=True))
     return list(model.objects.filter(id__in=related).order_by("queued_at"))
+
+
+def job_nodes(job: JobRun) -> list:
+    return list(job.nodes.select_related("current_run").order_by("position"))
 
 
 def alerts_of(run):
@@ -300,23 +359,17 @@ def inbox(visible, show: str = "open", before: str = "", limit: int = ALERT_PAGE
     alerts = _scoped(Alert.objects.select_related("run", "job_run", "acknowledged_by"), visible)
     if show == "open":
         alerts = alerts.filter(acknowledged=False)
-    cursor = _alert_cursor(before)
-    if cursor:
-        at, ident = cursor
+    try:
+        at, ident = parse_cursor(before, int) if before else (None, None)
+    except BadCursor:
+        at = None  # a stale link shows the newest alerts
+    if at is not None:
         alerts = alerts.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=ident))
     return alerts.order_by("-created_at", "-id")[:limit]
 
 
-def _alert_cursor(raw: str) -> tuple[datetime, int] | None:
-    stamp, _, ident = (raw or "").rpartition("_")
-    try:
-        return datetime.strptime(stamp, CURSOR_TIME).replace(tzinfo=UTC), int(ident)
-    except ValueError:
-        return None
-
-
 def alert_cursor_of(alert) -> str:
-    return f"{alert.created_at.astimezone(UTC).strftime(CURSOR_TIME)}_{alert.id}"
+    return cursor_of(alert, "created_at")
 
 
 def unread_count(visible) -> int:
@@ -353,3 +406,53 @@ def running_now(visible):
     )
     runs = list(pipelines.select_related("job_run", "triggered_by")[:30]) + list(jobs[:30])
     return sorted(runs, key=lambda r: r.queued_at, reverse=True)
+
+
+# ---------------------------------------------------------------- the API's run list
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: str | None
+
+
+def run_list(
+    *,
+    visible: list[str] | None,
+    application: str | None = None,
+    pipeline: str | None = None,
+    job: str | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    kind: str = "pipeline",
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> Page:
+    """Pipeline runs (or job runs) newest first; ``BadCursor`` for a cursor not made here."""
+    model = JobRun if kind == "job" else PipelineRun
+    qs = _scoped(model.objects.all(), visible)
+    if application:
+        qs = qs.filter(application=application)
+    if pipeline and kind != "job":
+        qs = qs.filter(pipeline_id=pipeline)
+    if job:
+        qs = qs.filter(job_id=job) if kind == "job" else qs.filter(job_run__job_id=job)
+    if status:
+        qs = qs.filter(status=status)
+    if since:
+        qs = qs.filter(queued_at__gte=since)
+    if until:
+        qs = qs.filter(queued_at__lt=until)
+    if cursor:
+        when, run_id = parse_cursor(cursor)
+        qs = qs.filter(Q(queued_at__lt=when) | Q(queued_at=when, id__lt=run_id))
+    items = list(qs.order_by("-queued_at", "-id")[: limit + 1])
+    more = len(items) > limit
+    items = items[:limit]
+    return Page(items, cursor_of(items[-1]) if more and items else None)
+
+
+def run_alerts(run) -> list[Alert]:
+    return list(run.alerts.all())

@@ -9,6 +9,8 @@ from datetime import date
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from runs_app.page_queries import first_attempt
+
 _lock = threading.Lock()
 _runner = None
 
@@ -89,14 +91,7 @@ def _first_attempt_id(run) -> str:
     """The engine names what a run appends by this key: a retry (of a lost or failed attempt of
     the same pipeline) repeats its first attempt's key, so it replaces, never doubles, what that
     attempt may have committed. An operator's rerun is a new run with its own key."""
-    first, seen = run, {run.id}
-    while first.trigger == "retry" and first.rerun_of_id and first.rerun_of_id not in seen:
-        previous = type(run).objects.filter(id=first.rerun_of_id).first()
-        if previous is None or previous.pipeline_id != run.pipeline_id:
-            break
-        first = previous
-        seen.add(first.id)
-    return str(first.id)
+    return str(first_attempt(run).id)
 
 
 def get_runner():

@@ -20,7 +20,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pipelines_app.audit import client_of
-from runs_app import access, charts, operations, reports, services
+from runs_app import charts, operations, reports, services
 from runs_app import page_queries as q
 from runs_app.forms import DefinitionNotFound, RunNowForm, params_from_post
 from runs_app.models import Alert, JobRun
@@ -53,7 +53,7 @@ def _run_or_404(request, run_id):
 
 
 def _require_operator(request, application: str) -> None:
-    if not q.is_operator(request.user, application):
+    if not q.can_operate(request.user, application):
         raise PermissionDenied(f"Only operators of {application} can do this.")
 
 
@@ -110,8 +110,8 @@ def _detail_context(request, run) -> dict:
     _decorate(run)
     context = {
         "run": run,
-        "operator": q.is_operator(request.user, run.application),
-        "attempts": q.attempts_of(run),
+        "operator": q.can_operate(request.user, run.application),
+        "attempts": q.related_runs(run),
         "alerts": [_label(a) for a in q.alerts_of(run)],
         "deliveries": q.deliveries_of(run),
         "poll": ACTIVE_POLL,
@@ -207,7 +207,7 @@ def run_new(request):
     form = RunNowForm.build(request.GET if request.method == "GET" else request.POST, applications)
     if request.method == "POST":
         if form.chosen_application and form.chosen_application not in applications:
-            if not access.can_read(request.user, form.chosen_application):
+            if not q.can_read(request.user, form.chosen_application):
                 raise Http404("No such application")
             raise PermissionDenied("Only operators of that application can run it.")
         run = form.submit(request.user, client_of(request))
