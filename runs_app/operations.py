@@ -17,8 +17,8 @@ from django.db import transaction
 from pipelines_app import audit
 from runs_app import services
 from runs_app.models import Alert, JobRun, PipelineRun
-from runs_app.page_queries import can_operate
 from runs_app.paths import application_root
+from runs_app.selectors import can_operate
 
 Client = tuple[str | None, str]
 NO_CLIENT: Client = (None, "")

@@ -9,7 +9,7 @@ from datetime import date
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from runs_app.page_queries import first_attempt
+from runs_app.selectors import first_attempt
 
 _lock = threading.Lock()
 _runner = None

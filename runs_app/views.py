@@ -2,7 +2,8 @@
 
 ``respond`` is the one place that decides page or fragment: one URL serves both, and an htmx
 request names the part it wants by its target id (netbox's pattern). Reads go through
-``page_queries``, writes through ``runs_app.services``; views check who may, call one thing, render.
+``runs_app.selectors``, writes through ``runs_app.operations``; views check who may, call one
+thing, render.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from pipelines_app.audit import client_of
 from runs_app import charts, operations, reports, services
-from runs_app import page_queries as q
+from runs_app import selectors as q
 from runs_app.forms import DefinitionNotFound, RunNowForm, params_from_post
 from runs_app.models import Alert, JobRun
 

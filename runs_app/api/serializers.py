@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from runs_app import page_queries as selectors
+from runs_app import selectors
 from runs_app.models import JobRun
 
 

@@ -13,8 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pipelines_app.audit import client_of
-from runs_app import operations, services
-from runs_app import page_queries as selectors
+from runs_app import operations, selectors, services
 from runs_app.api.serializers import (
     BackfillSerializer,
     RerunSerializer,
