@@ -15,13 +15,12 @@ from django.conf import settings
 from django.db import transaction
 
 from pipelines_app import audit
+from pipelines_app.audit import NO_CLIENT, Client
 from runs_app import services
 from runs_app.models import Alert, JobRun, PipelineRun
 from runs_app.paths import application_root
 from runs_app.selectors import can_operate
 
-Client = tuple[str | None, str]
-NO_CLIENT: Client = (None, "")
 # A backfill queues one run per day; more than a quarter at once is a mistake more often than not.
 BACKFILL_MAX_DAYS = 92
 
