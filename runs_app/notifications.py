@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from django.conf import settings
 from django.core.mail import send_mail
 
+from pipelines_app.data_policy import run_policy
 from runs_app import definitions, messages, webhooks
 from runs_app.models import Alert, JobRun, NotificationDelivery, PipelineRun
 
@@ -168,8 +169,7 @@ class SecretRefused(LookupError):
 
 
 def _secret(application: str, name: str) -> str:
-    from pipelines_app.data_policy import run_policy
-    from spark_runner.engine.secrets import SecretResolver
+    from spark_runner.engine.secrets import SecretResolver  # spark_runner.engine loads pyspark
 
     # Checked at send time too: a definition can reach main by paths that skip validation.
     problem = run_policy(application).secret_problem(name)

@@ -1,5 +1,8 @@
 """What runs a pipeline: the Spark engine by default; tests and benchmarks inject a fake one
-(``HUB_RUNNER = "dotted.path.to.factory"``) with the same two methods."""
+(``HUB_RUNNER = "dotted.path.to.factory"``) with the same two methods.
+
+``spark_runner.engine`` is imported inside the methods: it loads pyspark, which the web
+processes, beat and the control worker never need."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from datetime import date
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from pipelines_app.data_policy import run_policy
 from runs_app.selectors import first_attempt
 
 _lock = threading.Lock()
@@ -59,7 +63,6 @@ class SparkRunner:
         return ensure_warm(engine_settings())
 
     def run(self, run, published, files):
-        from pipelines_app.data_policy import run_policy
         from spark_runner.engine import RunContext, run_pipeline
         from spark_runner.engine.secrets import SecretResolver
 

@@ -304,8 +304,6 @@ def dashboard(request):
 
 
 def _runs_link(**params) -> str:
-    from urllib.parse import urlencode
-
     query = urlencode({k: v for k, v in params.items() if v})
     return f"{reverse('runs:run_list')}?{query}"
 

@@ -15,6 +15,7 @@ from pipelines_app.errors import (
     NotAllowed,
     NotFound,
 )
+from pipelines_app.governance import change_request_findings
 from pipelines_app.models import (
     OPEN_STATUSES,
     ChangeRequest,
@@ -108,8 +109,6 @@ def _approve_locked(
 ):
     """The approval inside the transaction (row locked); appends the MergeResult to ``merged``
     as soon as git has merged, so the caller can take the merge back if the database fails."""
-    from pipelines_app.governance import change_request_findings
-
     change_request = locked(change_request)
     _check_reviewer(change_request, reviewer, "approve")
     _check_head(change_request, head_commit)
