@@ -99,6 +99,18 @@ def test_the_modules_of_an_app_import_each_other_one_way(package):
     assert find_cycle(_graph(package)) is None
 
 
+@pytest.mark.parametrize("package", (*APPS, "portal"))
+def test_nothing_imports_the_celery_tasks_they_are_sent_by_name(package):
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {imported}"
+        for name, path in _modules(package).items()
+        if name != "runs_app.tasks"
+        for imported in sorted(_imports(name, path))
+        if imported == "runs_app.tasks" or imported.startswith("runs_app.tasks.")
+    ]
+    assert offenders == []
+
+
 @pytest.mark.parametrize("package", ("spark_runner", "config_repo"))
 def test_the_engine_and_the_config_repository_import_no_django(package):
     offenders = [
