@@ -368,6 +368,10 @@ def inbox(visible, show: str = "open", before: str = "", limit: int = ALERT_PAGE
     return alerts.order_by("-created_at", "-id")[:limit]
 
 
+def find_alert(alert_id: int, visible) -> Alert | None:
+    return _scoped(Alert.objects.filter(id=alert_id), visible).first()
+
+
 def alert_cursor_of(alert) -> str:
     return cursor_of(alert, "created_at")
 

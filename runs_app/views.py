@@ -24,7 +24,7 @@ from pipelines_app.audit import client_of
 from runs_app import charts, operations, reports, services
 from runs_app import selectors as q
 from runs_app.forms import DefinitionNotFound, RunNowForm, params_from_post
-from runs_app.models import Alert, JobRun
+from runs_app.models import JobRun
 
 ACTIVE_POLL = "every 2s"
 PORTAL_SET = ("runId", "application", "pipelineId")
@@ -256,8 +256,8 @@ def alerts(request):
 @login_required
 def alert_acknowledge(request, alert_id: int):
     visible = q.visible_applications(request.user)
-    alert = Alert.objects.filter(id=alert_id).first()
-    if alert is None or (visible is not None and alert.application not in visible):
+    alert = q.find_alert(alert_id, visible)
+    if alert is None:
         raise Http404("No such alert")
     _require_operator(request, alert.application)
     operations.acknowledge(alert, actor=request.user, client=client_of(request))
