@@ -148,6 +148,7 @@ HUB_PII_PATTERNS = env_list("HUB_PII_PATTERNS", [])
 # The Spark engine's own settings; runs_app.runner.engine_settings() hands them to spark_runner.
 HUB_SPARK_APP_NAME = env_str("HUB_SPARK_APP_NAME", "datahub-engine")
 HUB_SPARK_SHUFFLE_PARTITIONS = env_int("HUB_SPARK_SHUFFLE_PARTITIONS", 0)  # 0: Spark's choice
+HUB_SPARK_UI = env_bool("HUB_SPARK_UI", False)
 HUB_METASTORE_DERBY_DIR = VAR_DIR / "metastore"  # embedded Derby, without HUB_METASTORE_URL
 
 # --- orchestration (docs/operators/settings.md). Read through django.conf.settings at call time,

@@ -32,6 +32,7 @@ def engine_settings(**overrides):
         "app_name": settings.HUB_SPARK_APP_NAME,
         "derby_dir": str(settings.HUB_METASTORE_DERBY_DIR),
         "shuffle_partitions": settings.HUB_SPARK_SHUFFLE_PARTITIONS or None,
+        "spark_ui": settings.HUB_SPARK_UI,
     }
     return EngineSettings(**(values | overrides))
 
