@@ -112,7 +112,7 @@ def _bench(args, base: Path) -> None:
     from django.conf import settings
 
     from config_repo import Actor, ConfigRepository
-    from runs_app import tasks
+    from runs_app import messages
     from runs_app.models import JobRun, PipelineRun
     from runs_app.services import run_trigger
 
@@ -146,7 +146,7 @@ def _bench(args, base: Path) -> None:
     baseline = []
     for _ in range(args.samples):
         t0 = time.time()
-        tasks.send(tasks.noop, [key])
+        messages.send("runs_app.tasks.noop", [key])
         _, started = r.blpop(key, timeout=30)
         baseline.append(float(started) - t0)
     r.delete(key)

@@ -65,7 +65,7 @@ def main() -> None:
     some = PipelineRun.objects.order_by("-queued_at").values_list("id", flat=True)[5000]
 
     def page(**kw):
-        return selectors.run_list(applications=None, limit=50, **kw)
+        return selectors.run_list(visible=None, limit=50, **kw)
 
     deep = page()
     for _ in range(50):  # 50 pages down

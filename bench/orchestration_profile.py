@@ -62,15 +62,13 @@ def _profile(args) -> None:
     from django.conf import settings
 
     from config_repo import Actor, ConfigRepository
-    from runs_app import execution, runner, services
+    from runs_app import creation, execution, messages, runner
     from runs_app.models import PipelineRun
     from runs_app.services import run_trigger
 
     queue: list[str] = []
-    services.enqueue = lambda run, countdown=0: queue.append(str(run.id))
-    from runs_app import tasks
-
-    tasks.send = lambda task, args, countdown=None: None  # notifications: not measured here
+    creation.enqueue = lambda run, countdown=0: queue.append(str(run.id))
+    messages.send = lambda task, args, countdown=None: None  # notifications: not measured here
 
     nodes = [f"p{i:02d}" for i in range(max(args.runs, 2) + 2)]
     files = {f"applications/{APP}/staging/pipelines/{p}.xml": _pipeline(p) for p in nodes}

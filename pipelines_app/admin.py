@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin
 
-from pipelines_app import audit
+from pipelines_app import audit, data_policy
 from pipelines_app.errors import BadInput
 from pipelines_app.models import (
     AllowedConnection,
@@ -27,8 +27,6 @@ class _PolicyForm(forms.ModelForm):
     """The same checks as ``manage.py data-policy`` (data_policy.py)."""
 
     def clean(self):
-        from pipelines_app import data_policy
-
         cleaned = super().clean()
         try:
             if self._meta.model is StorageRoot and cleaned.get("uri"):

@@ -10,6 +10,11 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from pipelines_app.models import AuditEvent
 
+# Where an action came from: (IP, user agent), read from the request by ``client_of``. Services
+# take this plain value, never the request.
+Client = tuple[str | None, str]
+NO_CLIENT: Client = (None, "")
+
 # For the audit page's suggestions (its action filter is an exact match or "prefix.*").
 KNOWN_ACTIONS = (
     "application.change",
@@ -136,3 +141,9 @@ def export_jsonl(since: datetime | None = None, until: datetime | None = None) -
             "user_agent": user_agent,
         }
         yield json.dumps(document, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def export(*, actor, since=None, until=None, client: Client = NO_CLIENT) -> Iterator[str]:
+    """Every event from ``since`` to ``until`` as JSON lines; the export is itself one line."""
+    record(actor, "audit.export", "audit", {"since": str(since)}, client=client)
+    return export_jsonl(since, until)

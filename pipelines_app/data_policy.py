@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from pipelines_app import audit
+from pipelines_app.audit import NO_CLIENT, Client
 from pipelines_app.errors import BadInput, NotAllowed, NotFound
 from pipelines_app.models import (
     Access,
@@ -226,7 +227,7 @@ def allow(
     value: str,
     read_only: bool | None = None,
     credential_secret: str = "",
-    request=None,
+    client: Client = NO_CLIENT,
 ) -> dict:
     """Adds (or changes the access of) one entry of ``application``'s policy."""
     _require_staff(actor)
@@ -266,11 +267,11 @@ def allow(
                 application=app, name=name, defaults={"access": access}
             )
             details = {"kind": kind, "database": name, "access": access}
-        audit.record(actor, "data_policy.allow", f"application:{app.name}", details, request)
+        audit.record(actor, "data_policy.allow", f"application:{app.name}", details, client=client)
     return details
 
 
-def revoke(*, actor, application: str, kind: str, value: str, request=None) -> dict:
+def revoke(*, actor, application: str, kind: str, value: str, client: Client = NO_CLIENT) -> dict:
     _require_staff(actor)
     app = _application(application)
     if kind == "storage":
@@ -296,5 +297,5 @@ def revoke(*, actor, application: str, kind: str, value: str, request=None) -> d
         if not removed:
             raise NotFound(f"{value!r} is not in application {app.name}'s {kind} policy")
         details = {"kind": kind, "value": value}
-        audit.record(actor, "data_policy.revoke", f"application:{app.name}", details, request)
+        audit.record(actor, "data_policy.revoke", f"application:{app.name}", details, client=client)
     return details

@@ -21,9 +21,11 @@ from django.conf import settings
 
 from config_repo.gitcmd import LRU
 from config_repo.layout import parse_definition_path
+from pipelines_app.data_policy import policy_for
 from spark_runner.definition import DefinitionInvalid, SchemaError, load_schema, parse
 from spark_runner.definition import model as m
 from spark_runner.definition.files import resolve_schema_path
+from spark_runner.definition.validate import policy_problems
 
 DEFAULT_PII_PATTERNS = (
     r"ssn",
@@ -369,9 +371,6 @@ def change_request_findings(repo, change_request) -> list[Finding]:
 def policy_findings(application: str, after, changed_paths) -> list[Finding]:
     """Blocking findings: what the changed definitions reach outside the application's data
     policy as it is now (the policy may change while a change waits, so never cached)."""
-    from pipelines_app.data_policy import policy_for
-    from spark_runner.definition.validate import policy_problems
-
     policy = policy_for(application)
     if policy is None:
         return []

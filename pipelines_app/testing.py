@@ -14,7 +14,7 @@ from functools import cache
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import get_hasher, make_password
 
-from pipelines_app.models import Application, Membership, Role
+from pipelines_app.models import AllowedHiveDatabase, Application, Membership, Role
 
 PASSWORD = "correct-horse-battery-staple"  # noqa: S105 - test users only
 
@@ -93,8 +93,6 @@ def make_personas(name: str = "sales", *, required_approvals: int = 1) -> Person
 def allow_layer_databases(application: Application) -> None:
     """The sample pipelines write Hive tables named ``<layer>.<id>``: the application's data
     policy allows those databases (as staff would for a team that predates the naming rule)."""
-    from pipelines_app.models import AllowedHiveDatabase
-
     for layer in ("staging", "standardization", "service"):
         AllowedHiveDatabase.objects.get_or_create(application=application, name=layer)
 

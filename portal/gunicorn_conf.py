@@ -7,7 +7,7 @@ accesslog = "-"
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "portal.logging.JsonFormatter"}},
+    "formatters": {"json": {"()": "runs_app.log_context.JsonFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from pipelines_app import selectors
 from runs_app.models import PipelineRun
-from runs_app.page_queries import inbox, running_now, unread_count, visible_applications
+from runs_app.selectors import inbox, running_now, unread_count, visible_applications
 
 OPEN_CHANGE_STATUSES = ("draft", "in_review", "changes_requested", "needs_rebase")
 

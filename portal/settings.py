@@ -5,7 +5,7 @@ from pathlib import Path
 import dj_database_url
 
 from portal.csp import DEFAULT_POLICY as _DEFAULT_CSP
-from portal.env import env_bool, env_int, env_list, env_str
+from portal.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HUB_VAR_DIR", str(BASE_DIR / "var")))
@@ -145,6 +145,57 @@ HUB_SPARK_WAREHOUSE = env_str("HUB_SPARK_WAREHOUSE", str(VAR_DIR / "spark-wareho
 HUB_METASTORE_URL = env_str("HUB_METASTORE_URL", "")
 # Column-name patterns that mark personal data for the governance checks (empty: built-in list).
 HUB_PII_PATTERNS = env_list("HUB_PII_PATTERNS", [])
+# The Spark engine's own settings; runs_app.runner.engine_settings() hands them to spark_runner.
+HUB_SPARK_APP_NAME = env_str("HUB_SPARK_APP_NAME", "datahub-engine")
+HUB_SPARK_SHUFFLE_PARTITIONS = env_int("HUB_SPARK_SHUFFLE_PARTITIONS", 0)  # 0: Spark's choice
+HUB_SPARK_UI = env_bool("HUB_SPARK_UI", False)
+HUB_METASTORE_DERBY_DIR = VAR_DIR / "metastore"  # embedded Derby, without HUB_METASTORE_URL
+
+# --- orchestration (docs/operators/settings.md). Read through django.conf.settings at call time,
+# so tests change them with pytest-django's ``settings``.
+# What runs a pipeline: dotted path of a runner factory (tests inject a fake); "" = Spark.
+HUB_RUNNER = env_str("HUB_RUNNER", "")
+# Seconds between heartbeats of a running run; a run silent for 1.5 intervals is reaped.
+HUB_HEARTBEAT_SECONDS = env_float("HUB_HEARTBEAT_SECONDS", 10.0)
+# Seconds between checks of a running run's cancel flag (the watcher thread).
+HUB_CANCEL_POLL_SECONDS = env_float("HUB_CANCEL_POLL_SECONDS", 1.0)
+# Slots missed while the scheduler was down: latest | all | none.
+HUB_MISSED_SLOTS = env_choice("HUB_MISSED_SLOTS", "latest", ("latest", "all", "none"))
+# With HUB_MISSED_SLOTS=all, at most this many missed slots per schedule and tick.
+HUB_MISSED_SLOTS_LIMIT = env_int("HUB_MISSED_SLOTS_LIMIT", 100)
+# A slot this recent is never "missed" (covers the time between two ticks).
+HUB_SCHEDULE_GRACE_SECONDS = env_float("HUB_SCHEDULE_GRACE_SECONDS", 90.0)
+HUB_SCHEDULE_TICK_SECONDS = env_float("HUB_SCHEDULE_TICK_SECONDS", 20.0)
+HUB_SLA_CHECK_SECONDS = env_float("HUB_SLA_CHECK_SECONDS", 30.0)
+# A run the reaper finds dead (worker_lost) is retried this many times (pipeline outside a job).
+HUB_LOST_RUN_RETRIES = env_int("HUB_LOST_RUN_RETRIES", 1)
+# A queued run whose message is this old is sent again when the broker's queue is empty
+# (a message lost with a broker that restarted without persistence); the claim dedupes.
+HUB_REQUEUE_AFTER_SECONDS = env_float("HUB_REQUEUE_AFTER_SECONDS", 600.0)
+# onFailure="retry": maxRetries default and the first backoff (doubled each attempt).
+HUB_RETRY_DEFAULT = env_int("HUB_RETRY_DEFAULT", 3)
+HUB_RETRY_BACKOFF_SECONDS = env_float("HUB_RETRY_BACKOFF_SECONDS", 30.0)
+HUB_WEBHOOK_TIMEOUT_SECONDS = env_float("HUB_WEBHOOK_TIMEOUT_SECONDS", 5.0)
+HUB_WEBHOOK_ATTEMPTS = env_int("HUB_WEBHOOK_ATTEMPTS", 4)
+HUB_WEBHOOK_BACKOFF_SECONDS = env_float("HUB_WEBHOOK_BACKOFF_SECONDS", 10.0)
+# Webhook hosts (names or addresses) allowed although they resolve to a loopback, private,
+# link-local or metadata address; comma-separated.
+HUB_WEBHOOK_ALLOWED_HOSTS = [h.lower() for h in env_list("HUB_WEBHOOK_ALLOWED_HOSTS", [])]
+# A Spark worker creates and warms its SparkSession when it starts, then checks every this
+# many seconds that its JVM lives (and starts a new one when it died); 0 = on the first run.
+HUB_SPARK_WARMUP_SECONDS = env_float("HUB_SPARK_WARMUP_SECONDS", 5.0)
+# Queue of runs and their retries ("" = Celery's default queue, ``celery``).
+HUB_TASK_QUEUE = env_str("HUB_TASK_QUEUE", "")
+# Queue of the control tasks (schedule tick, reaper and lost-message re-send, SLA check,
+# notifications, webhook deliveries): a consumer of its own, never behind a run.
+HUB_CONTROL_QUEUE = env_str("HUB_CONTROL_QUEUE", "control")
+# A worker whose job node ended starts the next ready node itself (no broker round trip)
+# when nothing else waits, up to this many times in a row; 0 turns it off.
+HUB_HANDOFF_LIMIT = env_int("HUB_HANDOFF_LIMIT", 100)
+# Bearer token of the Prometheus scraper ("" = /metrics only for a staff session).
+HUB_METRICS_TOKEN = env_str("HUB_METRICS_TOKEN", "")
+# The portal's address in notifications (links to a run).
+HUB_PORTAL_URL = env_str("HUB_PORTAL_URL", "http://localhost:8000")
 
 # --- Celery
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -171,7 +222,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
 # Control tasks (reaper, schedule tick, SLA check, notifications) on HUB_CONTROL_QUEUE.
-CELERY_TASK_ROUTES = ("runs_app.celery_schedule.route",)
+CELERY_TASK_ROUTES = ("runs_app.messages.route",)
+# Periodic control work. ``expires`` only drops the backlog a stopped control worker would find
+# when it comes back (every tick does the whole work). It is ten periods, not one: a message
+# waits milliseconds on its own queue, and a period's worth of clock skew between beat and the
+# worker must not discard it. The reaper runs every quarter heartbeat interval: a run stale after
+# 1.5 intervals is reaped within 1.75, which leaves a quarter interval for beat's drift and the
+# reaper's own work inside the promised two intervals.
+_EXPIRES_PERIODS = 10
+_REAP_SECONDS = HUB_HEARTBEAT_SECONDS * 0.25
+CELERY_BEAT_SCHEDULE = {
+    name: {"task": task, "schedule": every, "options": {"expires": every * _EXPIRES_PERIODS}}
+    for name, task, every in (
+        ("runs-schedule-tick", "runs_app.tasks.schedule_tick", HUB_SCHEDULE_TICK_SECONDS),
+        ("runs-reap-lost-runs", "runs_app.tasks.reap_lost_runs", _REAP_SECONDS),
+        ("runs-sla-check", "runs_app.tasks.sla_check", HUB_SLA_CHECK_SECONDS),
+    )
+}
 # Logs stay JSON lines (LOGGING below; portal/celery.py): Celery keeps its hands off the root.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -205,7 +272,7 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "portal.logging.JsonFormatter"}},
+    "formatters": {"json": {"()": "runs_app.log_context.JsonFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {

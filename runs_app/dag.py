@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from runs_app.conf import get
+from runs_app import definitions, notifications, rollups, sla
+from runs_app.creation import new_pipeline_run
 from runs_app.models import JobNodeRun, JobRun, PipelineRun
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,7 @@ def on_run_finished(run: PipelineRun) -> None:
 def _on_failure(job: JobRun, node: JobNodeRun, run: PipelineRun) -> None:
     policy = node.on_failure
     if policy == "retry" and node.attempts <= node.max_retries:
-        backoff = get("HUB_RETRY_BACKOFF_SECONDS") * 2 ** (node.attempts - 1)
+        backoff = settings.HUB_RETRY_BACKOFF_SECONDS * 2 ** (node.attempts - 1)
         _launch(job, node, node.pipeline_id, "retry", run, countdown=backoff)
         log.info("retrying %s (attempt %s) in %.0f s", node.node_id, node.attempts, backoff)
         return
@@ -104,8 +106,6 @@ def _set(node: JobNodeRun, state: str, note: str = "") -> None:
 
 
 def _launch(job, node, pipeline_id, trigger, previous=None, countdown: float = 0) -> None:
-    from runs_app.services import new_pipeline_run
-
     run = new_pipeline_run(
         application=job.application,
         pipeline_id=pipeline_id,
@@ -127,8 +127,6 @@ def _launch(job, node, pipeline_id, trigger, previous=None, countdown: float = 0
 
 def _params_for(job: JobRun, pipeline_id: str) -> dict:
     """The job's parameters that the pipeline declares, plus runDate."""
-    from runs_app import definitions
-
     pipeline = definitions.find(job.config_commit, job.application, "pipeline", pipeline_id)
     declared = {p.name for p in pipeline.definition.parameters} | {"runDate"}
     return {k: v for k, v in job.params.items() if k in declared}
@@ -170,8 +168,6 @@ def _blocks(node: JobNodeRun) -> bool:
 
 
 def _finish(job: JobRun, nodes) -> None:
-    from runs_app import notifications, rollups, sla
-
     states = {n.state for n in nodes}
     if job.cancel_requested or "cancelled" in states:
         status = "cancelled"

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from pipelines_app.services import config_repository
+from spark_runner.definition import DefinitionInvalid, parse
+
 
 class DefinitionNotFound(LookupError):
     """No pipeline or job of that id in that application at that commit."""
@@ -28,13 +31,7 @@ class Published:
 
 
 def repository():
-    try:
-        from pipelines_app.services import config_repository
-    except ImportError:
-        from config_repo import ConfigRepository
-
-        remote = getattr(settings, "HUB_CONFIG_REMOTE", "") or None
-        return ConfigRepository(settings.HUB_CONFIG_REPO, remote=remote)
+    """The config repository, shared with pipelines_app (one writer lock per process)."""
     return config_repository()
 
 
@@ -48,8 +45,6 @@ def _kind(value: str) -> str:
 
 @functools.lru_cache(maxsize=512)
 def _parse(repo_path: str, commit: str, path: str):
-    from spark_runner.definition import parse
-
     return parse(repository().read(path, commit), path)
 
 
@@ -90,8 +85,6 @@ def scheduled(commit: str) -> list[Published]:
 
 @functools.lru_cache(maxsize=8)
 def _scheduled(repo_path: str, commit: str) -> tuple[Published, ...]:
-    from spark_runner.definition import DefinitionInvalid
-
     found = []
     for d in _index(repo_path, commit):
         try:

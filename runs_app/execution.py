@@ -10,15 +10,17 @@ import time
 import traceback
 from datetime import timedelta
 
+import redis
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from portal.logging import run_context
-from runs_app import definitions
-from runs_app.conf import get
+from runs_app import definitions, messages
+from runs_app.creation import PORTAL_SET, new_pipeline_run
+from runs_app.log_context import run_context
 from runs_app.models import PipelineRun
 from runs_app.runner import get_runner
-from runs_app.services import new_pipeline_run, run_finish, run_finished
+from runs_app.services import run_finish, run_finished
 from spark_runner.definition import DefinitionInvalid
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,7 @@ def execute(run_id: str) -> PipelineRun | None:
     (``handoff``). Returns the first run (None when it was not ours to run)."""
     first = run = execute_one(run_id)
     handed = 0
-    while run is not None and handed < get("HUB_HANDOFF_LIMIT"):
+    while run is not None and handed < settings.HUB_HANDOFF_LIMIT:
         next_id = handoff(run)
         if next_id is None:
             break
@@ -48,7 +50,7 @@ def handoff(run: PipelineRun) -> str | None:
     here: the claim is the same conditional update as a delivered message's, so the message that
     arrives later is a no-op, and a worker that got the message first wins the claim instead.
     The record stays as it would be: ``started_at`` when it started, ``worker`` this one."""
-    if not run.job_run_id or run.status not in FINAL_STATUSES or not get("HUB_HANDOFF_LIMIT"):
+    if not run.job_run_id or run.status not in FINAL_STATUSES or not settings.HUB_HANDOFF_LIMIT:
         return None
     if _worker_stopping():
         return None  # a warm shutdown waits for the current run only; the broker has the rest
@@ -184,8 +186,8 @@ class _Watch:
 
     def _loop(self):
         run_context.set(self._context)
-        beat_every = get("HUB_HEARTBEAT_SECONDS")
-        poll = min(get("HUB_CANCEL_POLL_SECONDS"), beat_every)
+        beat_every = settings.HUB_HEARTBEAT_SECONDS
+        poll = min(settings.HUB_CANCEL_POLL_SECONDS, beat_every)
         last_beat = time.monotonic()
         try:
             while not self._stop.wait(poll):
@@ -241,7 +243,7 @@ def reap(now=None) -> int:
     A job's node follows its ``onFailure`` policy; a pipeline outside a job is retried
     ``HUB_LOST_RUN_RETRIES`` times."""
     now = now or timezone.now()
-    stale = now - timedelta(seconds=1.5 * get("HUB_HEARTBEAT_SECONDS"))
+    stale = now - timedelta(seconds=1.5 * settings.HUB_HEARTBEAT_SECONDS)
     reaped = 0
     for run in PipelineRun.objects.filter(status="running", heartbeat_at__lt=stale):
         with transaction.atomic():
@@ -260,7 +262,7 @@ def reap(now=None) -> int:
                 continue
             reaped += 1
             run.refresh_from_db()
-            if not run.job_run_id and run.attempt <= get("HUB_LOST_RUN_RETRIES"):
+            if not run.job_run_id and run.attempt <= settings.HUB_LOST_RUN_RETRIES:
                 _retry_lost(run)
             run_finished(run)
             log.warning("reaped run %s of %s (worker %s)", run.id, run.pipeline_id, run.worker)
@@ -273,9 +275,7 @@ def requeue_lost_messages(now=None, broker_queue_length=None) -> int:
     the broker's queue is empty: their message was lost (a broker restart without persistence).
     A backlog (messages waiting) is left alone. A re-sent message of a run that did get its
     first message is a no-op: the claim is conditional."""
-    from runs_app import tasks
-
-    after = get("HUB_REQUEUE_AFTER_SECONDS")
+    after = settings.HUB_REQUEUE_AFTER_SECONDS
     if not after:
         return 0
     now = now or timezone.now()
@@ -293,7 +293,7 @@ def requeue_lost_messages(now=None, broker_queue_length=None) -> int:
         if PipelineRun.objects.filter(id=run_id, status="queued", enqueued_at=enqueued_at).update(
             enqueued_at=now
         ):
-            tasks.send(tasks.execute_pipeline_run, [str(run_id)])
+            messages.send(messages.EXECUTE_RUN, [str(run_id)])
             sent += 1
     if sent:
         log.warning("re-sent %s queued run(s) whose broker message was lost", sent)
@@ -302,16 +302,10 @@ def requeue_lost_messages(now=None, broker_queue_length=None) -> int:
 
 def _broker_queue_length() -> int | None:
     """Messages waiting in the run queue (Redis); None when it cannot be told."""
-    from django.conf import settings
-
-    from portal.celery import app
-
     url = str(getattr(settings, "CELERY_BROKER_URL", ""))
     if not url.startswith(("redis://", "rediss://")):
         return None
-    import redis
-
-    queue = get("HUB_TASK_QUEUE") or app.conf.task_default_queue
+    queue = messages.run_queue_name()
     try:
         client = _redis_clients.get(url)
         if client is None:
@@ -325,9 +319,7 @@ _redis_clients: dict = {}  # one connection pool per broker URL (it reconnects b
 
 
 def _retry_lost(run: PipelineRun) -> None:
-    params = {
-        k: v for k, v in run.params.items() if k not in ("runId", "application", "pipelineId")
-    }
+    params = {k: v for k, v in run.params.items() if k not in PORTAL_SET}
     try:
         with transaction.atomic():
             _new_retry(run, params)

@@ -121,6 +121,8 @@ class RunNowForm(forms.Form):
     def submit(self, user, client=operations.NO_CLIENT):
         """Queues the run (a backfill: the list of runs); None, with the reason on the form,
         when it can't."""
+        if not self.is_bound:  # a post without "submit" (the form redrawn): nothing to queue
+            return None
         if self.choice is None:
             chosen = self.data.get("definition", "").partition(":")[2]
             self.errors.pop("definition", None)

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import hmac
 
+from django.conf import settings
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 
-from runs_app.conf import get
 from runs_app.models import ACTIVE, DURATION_BUCKETS, PipelineRun, RunTotal
 from runs_app.rollups import BUCKET_COLUMNS, COUNTS
 
@@ -153,7 +153,7 @@ def metrics_view(request):
 
 
 def _scraper(request) -> bool:
-    expected = get("HUB_METRICS_TOKEN")
+    expected = settings.HUB_METRICS_TOKEN
     scheme, _, given = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     if not expected or scheme.lower() != "bearer":
         return False

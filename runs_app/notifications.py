@@ -16,10 +16,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 
-from runs_app import definitions, webhooks
-from runs_app.conf import get
+from pipelines_app.data_policy import run_policy
+from runs_app import definitions, messages, webhooks
 from runs_app.models import Alert, JobRun, NotificationDelivery, PipelineRun
 
 log = logging.getLogger(__name__)
@@ -40,8 +39,6 @@ def on_finished(run) -> None:
     reaper's retry of a lost run) is not the final outcome: it sends no ``failure`` or
     ``completion`` notification and raises no alert; the final attempt does. Called after the
     DAG moved (``run_finished``), so the retry, if any, already exists."""
-    from runs_app import tasks
-
     retrying = (
         run.status == "failed"
         and isinstance(run, PipelineRun)
@@ -62,15 +59,11 @@ def on_finished(run) -> None:
     for event in _events_for(run.status):
         if event not in listened:
             continue  # nothing to send: no task (the definition is parsed once per commit)
-        args = [run.kind, str(run.id), event]
-        transaction.on_commit(lambda a=args: tasks.send(tasks.send_notifications, a))
+        messages.send_on_commit(messages.SEND_NOTIFICATIONS, [run.kind, str(run.id), event])
 
 
 def on_sla_breach(run) -> None:
-    from runs_app import tasks
-
-    args = [run.kind, str(run.id), "slaBreach"]
-    transaction.on_commit(lambda: tasks.send(tasks.send_notifications, args))
+    messages.send_on_commit(messages.SEND_NOTIFICATIONS, [run.kind, str(run.id), "slaBreach"])
 
 
 def load(kind: str, run_id: str):
@@ -91,7 +84,7 @@ def payload(run, event: str) -> dict:
     def iso(value):
         return value.isoformat() if value else None
 
-    base = str(get("HUB_PORTAL_URL")).rstrip("/")
+    base = str(settings.HUB_PORTAL_URL).rstrip("/")
     return {
         "event": event,
         "kind": run.kind,
@@ -115,14 +108,12 @@ def payload(run, event: str) -> dict:
 
 def send(kind: str, run_id: str, event: str) -> None:
     """Sends every notification of the run's definition that listens to ``event``."""
-    from runs_app import tasks
-
     run = load(kind, run_id)
     for index, note in enumerate(_notifications(run)):
         if note.on != event:
             continue
         if hasattr(note, "url"):
-            tasks.send(tasks.deliver_webhook, [kind, run_id, event, index, 1])
+            messages.send(messages.DELIVER_WEBHOOK, [kind, run_id, event, index, 1])
         else:
             send_email(run, event, note.to)
 
@@ -162,8 +153,8 @@ def deliver_webhook(kind: str, run_id: str, event: str, index: int, attempt: int
     _record(run, event, "webhook", target, body, attempt, "sent" if ok else "failed", code, error)
     if ok:
         return None
-    if not final and attempt < get("HUB_WEBHOOK_ATTEMPTS"):
-        return get("HUB_WEBHOOK_BACKOFF_SECONDS") * 2 ** (attempt - 1)
+    if not final and attempt < settings.HUB_WEBHOOK_ATTEMPTS:
+        return settings.HUB_WEBHOOK_BACKOFF_SECONDS * 2 ** (attempt - 1)
     attempts = f"{attempt} attempt{'s' if attempt != 1 else ''}"
     _alert(run, f"webhook {target} about {event} failed after {attempts}: {error}")
     return None
@@ -178,8 +169,7 @@ class SecretRefused(LookupError):
 
 
 def _secret(application: str, name: str) -> str:
-    from pipelines_app.data_policy import run_policy
-    from spark_runner.engine.secrets import SecretResolver
+    from spark_runner.engine.secrets import SecretResolver  # spark_runner.engine loads pyspark
 
     # Checked at send time too: a definition can reach main by paths that skip validation.
     problem = run_policy(application).secret_problem(name)

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import transaction
 
 from pipelines_app import audit
+from pipelines_app.audit import NO_CLIENT, Client
 from runs_app import services
 from runs_app.models import Alert, JobRun, PipelineRun
+from runs_app.paths import application_root
+from runs_app.selectors import can_operate
 
-Client = tuple[str | None, str]
-NO_CLIENT: Client = (None, "")
 # A backfill queues one run per day; more than a quarter at once is a mistake more often than not.
 BACKFILL_MAX_DAYS = 92
 
@@ -164,10 +166,6 @@ def detokenize(
     reason. Every attempt leaves one audit line here, refused ones too (the outcome says which);
     the engine also appends its own line to ``$HUB_VAR_DIR/audit/detokenize.jsonl``. Raises
     ``services.RunRefused`` with the reason when refused."""
-    from django.conf import settings
-
-    from runs_app.access import can_operate
-    from runs_app.paths import application_root
     from spark_runner.engine.masking.detokenize import DetokenizeRefused
     from spark_runner.engine.masking.detokenize import detokenize as open_vault
     from spark_runner.engine.secrets import SecretMissing, SecretResolver

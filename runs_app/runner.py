@@ -1,5 +1,8 @@
 """What runs a pipeline: the Spark engine by default; tests and benchmarks inject a fake one
-(``HUB_RUNNER = "dotted.path.to.factory"``) with the same two methods."""
+(``HUB_RUNNER = "dotted.path.to.factory"``) with the same two methods.
+
+``spark_runner.engine`` is imported inside the methods: it loads pyspark, which the web
+processes, beat and the control worker never need."""
 
 from __future__ import annotations
 
@@ -9,10 +12,29 @@ from datetime import date
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from runs_app.conf import get
+from pipelines_app.data_policy import run_policy
+from runs_app.selectors import first_attempt
 
 _lock = threading.Lock()
 _runner = None
+
+
+def engine_settings(**overrides):
+    """The engine's settings, from the portal's (spark_runner reads no Django settings)."""
+    from spark_runner.engine import EngineSettings
+
+    values = {
+        "master": settings.SPARK_MASTER,
+        "data_root": str(settings.HUB_DATA_ROOT),
+        "warehouse_dir": str(settings.HUB_SPARK_WAREHOUSE),
+        "metastore_url": settings.HUB_METASTORE_URL or "",
+        "secrets_file": settings.HUB_SECRETS_FILE or "",
+        "app_name": settings.HUB_SPARK_APP_NAME,
+        "derby_dir": str(settings.HUB_METASTORE_DERBY_DIR),
+        "shuffle_partitions": settings.HUB_SPARK_SHUFFLE_PARTITIONS or None,
+        "spark_ui": settings.HUB_SPARK_UI,
+    }
+    return EngineSettings(**(values | overrides))
 
 
 class SparkRunner:
@@ -27,23 +49,21 @@ class SparkRunner:
         return self._secrets.resolved_values() if self._secrets else ()
 
     def session(self):
-        from spark_runner.engine import EngineSettings, get_session
+        from spark_runner.engine import get_session
         from spark_runner.engine.warmup import wait_warm
 
         wait_warm()  # a warm-up under way (worker start, a JVM that died) finishes first
-        self._spark = get_session(EngineSettings.from_env())  # recreated if its JVM died
+        self._spark = get_session(engine_settings())  # recreated if its JVM died
         return self._spark
 
     def warm_up(self) -> float | None:
         """Creates the session (again, after a JVM death) and runs a tiny pipeline on it, so
         that the next run finds a warm JVM. None when it was warm already."""
-        from spark_runner.engine import EngineSettings
         from spark_runner.engine.warmup import ensure_warm
 
-        return ensure_warm(EngineSettings.from_env())
+        return ensure_warm(engine_settings())
 
     def run(self, run, published, files):
-        from pipelines_app.data_policy import run_policy
         from spark_runner.engine import RunContext, run_pipeline
         from spark_runner.engine.secrets import SecretResolver
 
@@ -75,20 +95,13 @@ def _first_attempt_id(run) -> str:
     """The engine names what a run appends by this key: a retry (of a lost or failed attempt of
     the same pipeline) repeats its first attempt's key, so it replaces, never doubles, what that
     attempt may have committed. An operator's rerun is a new run with its own key."""
-    first, seen = run, {run.id}
-    while first.trigger == "retry" and first.rerun_of_id and first.rerun_of_id not in seen:
-        previous = type(run).objects.filter(id=first.rerun_of_id).first()
-        if previous is None or previous.pipeline_id != run.pipeline_id:
-            break
-        first = previous
-        seen.add(first.id)
-    return str(first.id)
+    return str(first_attempt(run).id)
 
 
 def get_runner():
     """The process's runner, built once (a Spark runner keeps its session between runs)."""
     global _runner
-    path = get("HUB_RUNNER")
+    path = settings.HUB_RUNNER
     with _lock:
         if _runner is None or getattr(_runner, "_path", None) != path:
             _runner = import_string(path)() if path else SparkRunner()

@@ -18,11 +18,11 @@ import logging
 from datetime import datetime, timedelta
 
 from croniter import croniter
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from runs_app import definitions
-from runs_app.conf import get
 from runs_app.models import ScheduleState
 from runs_app.services import RunRefused, run_trigger
 
@@ -37,7 +37,7 @@ def due_slots(cron: str, after: datetime, now: datetime, policy: str) -> list[da
     local_after = timezone.localtime(after)
     slots = []
     it = croniter(cron, local_after)
-    limit = get("HUB_MISSED_SLOTS_LIMIT")
+    limit = settings.HUB_MISSED_SLOTS_LIMIT
     while True:
         slot = it.get_next(datetime)
         if slot > now:
@@ -50,7 +50,7 @@ def due_slots(cron: str, after: datetime, now: datetime, policy: str) -> list[da
     if policy == "all":
         return slots[-limit:]
     if policy == "none":
-        grace = timedelta(seconds=get("HUB_SCHEDULE_GRACE_SECONDS"))
+        grace = timedelta(seconds=settings.HUB_SCHEDULE_GRACE_SECONDS)
         return [s for s in slots if s >= now - grace]
     return slots[-1:]  # latest
 
@@ -59,7 +59,7 @@ def tick(now: datetime | None = None) -> int:
     """Queues the due slots of every schedule on main; returns how many runs it queued."""
     now = now or timezone.now()
     sha = definitions.head()
-    policy = get("HUB_MISSED_SLOTS")
+    policy = settings.HUB_MISSED_SLOTS
     queued = 0
     for published in definitions.scheduled(sha):
         cron = published.definition.metadata.schedule

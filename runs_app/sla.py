@@ -13,6 +13,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from runs_app import notifications
 from runs_app.models import ACTIVE, Alert, JobRun, PipelineRun
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,6 @@ def at_risk_from(run):
 
 def _breach(run, message: str) -> bool:
     """Marks ``run`` breached once; the caller that wins raises the alert and notifies."""
-    from runs_app import notifications
-
     model = type(run)
     won = (
         model.objects.filter(id=run.id).exclude(sla_status="breached").update(sla_status="breached")

@@ -1,29 +1,22 @@
-"""Celery tasks: thin, each loads by id and calls one service."""
+"""Celery tasks: thin entry points, each loads by id and calls one service. Nothing imports this
+module: work is sent by task name through ``runs_app.messages``."""
 
 from __future__ import annotations
 
 import logging
+import time
 
+import redis
 from celery import shared_task
+from django.conf import settings
 from django.db import close_old_connections
 
-from runs_app import execution, notifications, schedules, sla
+from runs_app import execution, messages, notifications, schedules, sla
 
 log = logging.getLogger(__name__)
 
 
-def send(task, args: list, countdown: float | None = None) -> None:
-    """Enqueues a run on ``HUB_TASK_QUEUE``, a control task on ``HUB_CONTROL_QUEUE``."""
-    from runs_app.celery_schedule import queue_for
-
-    options = {"countdown": countdown} if countdown else {}
-    queue = queue_for(task.name)
-    if queue:
-        options["queue"] = queue
-    task.apply_async(args=args, **options)
-
-
-@shared_task(name="runs_app.tasks.execute_pipeline_run", acks_late=True, ignore_result=True)
+@shared_task(name=messages.EXECUTE_RUN, acks_late=True, ignore_result=True)
 def execute_pipeline_run(run_id: str) -> None:
     close_old_connections()
     execution.execute(run_id)
@@ -47,27 +40,22 @@ def sla_check() -> dict:
     return sla.check()
 
 
-@shared_task(name="runs_app.tasks.send_notifications", ignore_result=True)
+@shared_task(name=messages.SEND_NOTIFICATIONS, ignore_result=True)
 def send_notifications(kind: str, run_id: str, event: str) -> None:
     close_old_connections()
     notifications.send(kind, run_id, event)
 
 
-@shared_task(name="runs_app.tasks.deliver_webhook", ignore_result=True)
+@shared_task(name=messages.DELIVER_WEBHOOK, ignore_result=True)
 def deliver_webhook(kind: str, run_id: str, event: str, index: int, attempt: int) -> None:
     close_old_connections()
     wait = notifications.deliver_webhook(kind, run_id, event, index, attempt)
     if wait is not None:
-        send(deliver_webhook, [kind, run_id, event, index, attempt + 1], wait)
+        messages.send(messages.DELIVER_WEBHOOK, [kind, run_id, event, index, attempt + 1], wait)
 
 
 @shared_task(name="runs_app.tasks.noop", ignore_result=True)
 def noop(key: str = "") -> None:
     """The benchmark's baseline: a bare Celery task; records when it started in Redis."""
-    import time
-
     if key:
-        import redis
-        from django.conf import settings
-
         redis.Redis.from_url(settings.CELERY_BROKER_URL).rpush(key, repr(time.time()))

@@ -2,7 +2,8 @@
 
 ``respond`` is the one place that decides page or fragment: one URL serves both, and an htmx
 request names the part it wants by its target id (netbox's pattern). Reads go through
-``page_queries``, writes through ``runs_app.services``; views check who may, call one thing, render.
+``runs_app.selectors``, writes through ``runs_app.operations``; views check who may, call one
+thing, render.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pipelines_app.audit import client_of
-from runs_app import access, charts, operations, reports, services
-from runs_app import page_queries as q
+from runs_app import charts, operations, reports, services
+from runs_app import selectors as q
 from runs_app.forms import DefinitionNotFound, RunNowForm, params_from_post
-from runs_app.models import Alert, JobRun
+from runs_app.models import JobRun
 
 ACTIVE_POLL = "every 2s"
 PORTAL_SET = ("runId", "application", "pipelineId")
@@ -53,7 +54,7 @@ def _run_or_404(request, run_id):
 
 
 def _require_operator(request, application: str) -> None:
-    if not q.is_operator(request.user, application):
+    if not q.can_operate(request.user, application):
         raise PermissionDenied(f"Only operators of {application} can do this.")
 
 
@@ -110,8 +111,8 @@ def _detail_context(request, run) -> dict:
     _decorate(run)
     context = {
         "run": run,
-        "operator": q.is_operator(request.user, run.application),
-        "attempts": q.attempts_of(run),
+        "operator": q.can_operate(request.user, run.application),
+        "attempts": q.related_runs(run),
         "alerts": [_label(a) for a in q.alerts_of(run)],
         "deliveries": q.deliveries_of(run),
         "poll": ACTIVE_POLL,
@@ -207,7 +208,7 @@ def run_new(request):
     form = RunNowForm.build(request.GET if request.method == "GET" else request.POST, applications)
     if request.method == "POST":
         if form.chosen_application and form.chosen_application not in applications:
-            if not access.can_read(request.user, form.chosen_application):
+            if not q.can_read(request.user, form.chosen_application):
                 raise Http404("No such application")
             raise PermissionDenied("Only operators of that application can run it.")
         run = form.submit(request.user, client_of(request))
@@ -255,8 +256,8 @@ def alerts(request):
 @login_required
 def alert_acknowledge(request, alert_id: int):
     visible = q.visible_applications(request.user)
-    alert = Alert.objects.filter(id=alert_id).first()
-    if alert is None or (visible is not None and alert.application not in visible):
+    alert = q.find_alert(alert_id, visible)
+    if alert is None:
         raise Http404("No such alert")
     _require_operator(request, alert.application)
     operations.acknowledge(alert, actor=request.user, client=client_of(request))
@@ -303,8 +304,6 @@ def dashboard(request):
 
 
 def _runs_link(**params) -> str:
-    from urllib.parse import urlencode
-
     query = urlencode({k: v for k, v in params.items() if v})
     return f"{reverse('runs:run_list')}?{query}"
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 import logging
 import threading
 
+from celery import current_app
 from celery.signals import worker_process_init, worker_process_shutdown, worker_ready
+from django.conf import settings
 
-from runs_app.conf import get
+from runs_app import messages
 from runs_app.runner import get_runner
 
 log = logging.getLogger(__name__)
@@ -28,7 +30,7 @@ def start() -> bool:
     """Starts the warm-up thread of this process (once). False when there is nothing to warm:
     a runner without a session (tests' fakes) or ``HUB_SPARK_WARMUP_SECONDS=0``."""
     global _thread
-    every = float(get("HUB_SPARK_WARMUP_SECONDS") or 0)
+    every = float(settings.HUB_SPARK_WARMUP_SECONDS or 0)
     if every <= 0 or not _consumes_runs():
         return False
     runner = get_runner()
@@ -47,9 +49,7 @@ def start() -> bool:
 def _consumes_runs() -> bool:
     """Only a worker that takes runs needs Spark: a control worker must not start a JVM (with
     the embedded Derby metastore a second JVM would lock the run worker out of it)."""
-    from celery import current_app
-
-    runs = get("HUB_TASK_QUEUE") or current_app.conf.task_default_queue
+    runs = messages.run_queue_name()
     selected = current_app.amqp.queues.consume_from  # -Q; empty: every queue
     return not selected or runs in selected
 

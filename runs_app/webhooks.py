@@ -13,7 +13,7 @@ import socket
 import ssl
 from urllib.parse import urlsplit
 
-from runs_app.conf import get
+from django.conf import settings
 
 
 class Refused(Exception):
@@ -57,7 +57,7 @@ def _parts(url: str) -> tuple[str, str, int, str]:
 
 
 def _checked_address(host: str, port: int) -> str:
-    allowed = {h.lower() for h in get("HUB_WEBHOOK_ALLOWED_HOSTS")}
+    allowed = {h.lower() for h in settings.HUB_WEBHOOK_ALLOWED_HOSTS}
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -93,7 +93,7 @@ def _not_public(ip) -> str:
 
 
 def _send(scheme, host, address, port, path, body, headers) -> int:
-    timeout = get("HUB_WEBHOOK_TIMEOUT_SECONDS")
+    timeout = settings.HUB_WEBHOOK_TIMEOUT_SECONDS
     if scheme == "https":
         connection = _PinnedHTTPS(host, address, port, timeout)
     else:

@@ -31,7 +31,7 @@ def test_compose_has_the_production_topology(compose):
 
 
 def test_compose_gives_the_run_queue_and_the_control_queue_a_consumer_each(compose):
-    from runs_app.celery_schedule import CONTROL_TASKS, queue_for
+    from runs_app.messages import CONTROL_TASKS, queue_for
 
     def queues(service):
         command = compose["services"][service]["command"]

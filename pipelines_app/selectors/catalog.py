@@ -10,7 +10,7 @@ from pipelines_app import proposals
 from pipelines_app.errors import NotFound
 from pipelines_app.governance import parsed_or_none
 from pipelines_app.models import Application
-from pipelines_app.permissions import applications_for
+from pipelines_app.permissions import applications_for, roles_in
 from pipelines_app.selectors.history import HistoryEntry, history_entries, last_commits_on_main
 from pipelines_app.services import config_repository
 
@@ -124,7 +124,5 @@ def definition_get(
 
 def application_list(user) -> list[tuple[Application, list[str]]]:
     """Applications where ``user`` has a role, with their roles there."""
-    from pipelines_app.permissions import roles_in
-
     names = applications_for(user)
     return [(a, roles_in(user, a)) for a in Application.objects.filter(name__in=names)]

@@ -9,15 +9,22 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from pipelines_app.errors import NotFound
-from pipelines_app.models import OPEN_STATUSES, ChangeRequest, Role, Status
+from pipelines_app.models import (
+    OPEN_STATUSES,
+    Application,
+    ChangeRequest,
+    Decision,
+    Membership,
+    Review,
+    Role,
+    Status,
+)
 from pipelines_app.permissions import applications_for, has_role
 from pipelines_app.services.reviews import approvers_at_head
 
 
 def roles_by_application(user) -> dict[str, set[str]]:
     """Every role ``user`` holds, per application name, in one query (staff: every role)."""
-    from pipelines_app.models import Application, Membership
-
     if not (user.is_authenticated and user.is_active):
         return {}
     if user.is_staff:
@@ -142,8 +149,6 @@ def review_queue(user, *, offset: int = 0, limit: int | None = None) -> list[Que
 def with_approvers(change_requests: list[ChangeRequest]) -> list[ChangeRequest]:
     """Loads the approvers at head of every change request in one query (for lists; see
     ``services.reviews.approvers_at_head``)."""
-    from pipelines_app.models import Decision, Review
-
     by_id = {c.pk: c for c in change_requests}
     for change_request in change_requests:
         change_request._approvers_at_head = []

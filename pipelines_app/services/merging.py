@@ -9,6 +9,7 @@ from django.utils import timezone
 from config_repo.errors import BranchMissing, ConfigRepoError, StaleHead
 from config_repo.errors import MergeConflict as _MergeConflict
 from pipelines_app import audit
+from pipelines_app.audit import Client
 from pipelines_app.errors import InvalidState
 from pipelines_app.models import ChangeRequest, Status
 from pipelines_app.services.shared import actor_for, delete_branch_later, git_call, set_status
@@ -17,7 +18,7 @@ log = logging.getLogger("pipelines_app.services")
 
 
 def merge_into_main(
-    repo, change_request: ChangeRequest, reviewer, approvers, request, merged
+    repo, change_request: ChangeRequest, reviewer, approvers, client, merged
 ) -> None:
     names = ", ".join(a.username for a in approvers)
     message = (
@@ -26,7 +27,7 @@ def merge_into_main(
         f"Author: {change_request.author.username}\n"
         f"Approved-by: {names}\n"
     )
-    restore_branch(repo, change_request, reviewer, request)
+    restore_branch(repo, change_request, reviewer, client=client)
     try:
         result = git_call(
             repo.merge,
@@ -47,7 +48,7 @@ def merge_into_main(
             "change_request.conflict",
             change_request,
             {"number": change_request.number, "files": sorted(conflict.files)},
-            request,
+            client=client,
         )
         return
     merged.append(result)
@@ -73,7 +74,7 @@ def merge_into_main(
             "pushed": result.pushed,
             "push_error": result.push_error,
         },
-        request,
+        client=client,
     )
     delete_branch_later(change_request.branch)
 
@@ -126,7 +127,7 @@ def take_back_merge(repo, change_request, result) -> None:
         )
 
 
-def restore_branch(repo, change_request: ChangeRequest, actor, request) -> None:
+def restore_branch(repo, change_request: ChangeRequest, actor, client: Client) -> None:
     """A branch deleted behind the portal's back is put back at the head we recorded."""
     if repo.branch_exists(change_request.branch):
         return
@@ -142,5 +143,5 @@ def restore_branch(repo, change_request: ChangeRequest, actor, request) -> None:
         "change_request.branch_restored",
         change_request,
         {"number": change_request.number, "head_commit": change_request.head_commit},
-        request,
+        client=client,
     )

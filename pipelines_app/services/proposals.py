@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from config_repo.errors import ConfigRepoError
 from pipelines_app import audit, governance, proposals
+from pipelines_app.audit import NO_CLIENT, Client
 from pipelines_app.errors import BadInput, InvalidState, NotAllowed
 from pipelines_app.models import OPEN_STATUSES, Action, ChangeRequest, Role, Status
 from pipelines_app.services.repository import config_repository
@@ -37,7 +38,7 @@ def change_request_create(
     definition_id: str | None = None,
     new_id: str | None = None,
     submit: bool = True,
-    request=None,
+    client: Client = NO_CLIENT,
 ) -> ChangeRequest:
     """Propose a change: a branch ``cr/<number>-<id>`` with one commit authored by ``author``.
 
@@ -117,7 +118,7 @@ def change_request_create(
                     "head_commit": head,
                     "status": change_request.status,
                 },
-                request,
+                client=client,
             )
     except BaseException:
         if branch is not None:
@@ -134,7 +135,7 @@ def change_request_update(
     xml=None,
     title: str | None = None,
     description: str | None = None,
-    request=None,
+    client: Client = NO_CLIENT,
 ) -> ChangeRequest:
     """A new commit on the change's branch. Approvals given to an earlier head stop counting."""
     repo = config_repository()
@@ -174,7 +175,7 @@ def change_request_update(
                 "head_commit": change_request.head_commit,
                 "fields": sorted(fields),
             },
-            request,
+            client=client,
         )
     return change_request
 
@@ -219,7 +220,7 @@ def _update_content(repo, change_request: ChangeRequest, author, xml) -> None:
     change_request.lines_changed = lines_changed(repo, change_request.base_commit, head)
 
 
-def change_request_submit(*, change_request, author, request=None) -> ChangeRequest:
+def change_request_submit(*, change_request, author, client: Client = NO_CLIENT) -> ChangeRequest:
     """draft -> in review."""
     with transaction.atomic():
         change_request = locked(change_request)
@@ -231,6 +232,6 @@ def change_request_submit(*, change_request, author, request=None) -> ChangeRequ
             "change_request.submit",
             change_request,
             {"number": change_request.number},
-            request,
+            client=client,
         )
     return change_request

@@ -6,13 +6,14 @@ from django.db import transaction
 
 from config_repo.errors import ConfigRepoError
 from pipelines_app import audit, governance, proposals
+from pipelines_app.audit import NO_CLIENT, Client
 from pipelines_app.errors import InvalidState, NotAllowed
 from pipelines_app.models import OPEN_STATUSES, ChangeRequest, Status
 from pipelines_app.services.repository import config_repository
 from pipelines_app.services.shared import actor_for, git_call, lines_changed, locked, set_status
 
 
-def change_request_rebase(*, change_request, author, request=None) -> ChangeRequest:
+def change_request_rebase(*, change_request, author, client: Client = NO_CLIENT) -> ChangeRequest:
     """Re-apply the change's files onto the current ``main`` as a new commit on its branch.
 
     The author's version of each file wins; the change is validated again on the new base.
@@ -87,6 +88,6 @@ def change_request_rebase(*, change_request, author, request=None) -> ChangeRequ
                 "head_commit": head,
                 "previous_head": old_head,
             },
-            request,
+            client=client,
         )
     return change_request

@@ -6,6 +6,7 @@ import re
 
 from config_repo.errors import ConfigRepoError
 from pipelines_app import proposals
+from pipelines_app.audit import NO_CLIENT, Client
 from pipelines_app.errors import BadInput, InvalidState, NotFound
 from pipelines_app.models import Action, ChangeRequest, Role
 from pipelines_app.services.proposals import change_request_create
@@ -14,7 +15,7 @@ from pipelines_app.services.shared import application_get, require
 
 
 def definition_restore(
-    *, author, application, layer: str, kind: str, id: str, commit: str, request=None
+    *, author, application, layer: str, kind: str, id: str, commit: str, client: Client = NO_CLIENT
 ) -> ChangeRequest:
     """Open a change request that puts back the version of a definition found at ``commit``."""
     application = application_get(application)
@@ -43,7 +44,7 @@ def definition_restore(
         description=f"Restores {path} as it was at commit {commit}.",
         action=Action.EDIT if exists else Action.CREATE,
         definition_id=id,
-        request=request,
+        client=client,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from pipelines_app import audit
+from pipelines_app.audit import NO_CLIENT, Client
 from pipelines_app.errors import (
     BadInput,
     ChangeMoved,
@@ -14,6 +15,7 @@ from pipelines_app.errors import (
     NotAllowed,
     NotFound,
 )
+from pipelines_app.governance import change_request_findings
 from pipelines_app.models import (
     OPEN_STATUSES,
     ChangeRequest,
@@ -68,7 +70,7 @@ def change_request_approve(
     comment: str = "",
     override_reason: str | None = None,
     head_commit: str | None = None,
-    request=None,
+    client: Client = NO_CLIENT,
 ) -> ChangeRequest:
     """Approve the change at its current head; with enough approvals, merge it into ``main``.
 
@@ -92,7 +94,7 @@ def change_request_approve(
                 comment,
                 override_reason,
                 head_commit,
-                request,
+                client,
                 merged,
             )
     except BaseException:
@@ -103,12 +105,10 @@ def change_request_approve(
 
 
 def _approve_locked(
-    repo, change_request, reviewer, comment, override_reason, head_commit, request, merged
+    repo, change_request, reviewer, comment, override_reason, head_commit, client, merged
 ):
     """The approval inside the transaction (row locked); appends the MergeResult to ``merged``
     as soon as git has merged, so the caller can take the merge back if the database fails."""
-    from pipelines_app.governance import change_request_findings
-
     change_request = locked(change_request)
     _check_reviewer(change_request, reviewer, "approve")
     _check_head(change_request, head_commit)
@@ -140,7 +140,7 @@ def _approve_locked(
             "head_commit": change_request.head_commit,
             "comment": comment or "",
         },
-        request,
+        client=client,
     )
     if findings:
         audit.record(
@@ -152,15 +152,15 @@ def _approve_locked(
                 "reason": override_reason,
                 "findings": [f.as_dict() for f in findings],
             },
-            request,
+            client=client,
         )
     approvers = approvers_at_head(change_request)
     if len(approvers) >= change_request.application.required_approvals:
-        merge_into_main(repo, change_request, reviewer, approvers, request, merged)
+        merge_into_main(repo, change_request, reviewer, approvers, client, merged)
     return change_request
 
 
-def _review_closing(change_request, reviewer, comment, decision, new_status, head_commit, request):
+def _review_closing(change_request, reviewer, comment, decision, new_status, head_commit, client):
     comment = (comment or "").strip()
     if not comment:
         raise BadInput("a comment saying why is required")
@@ -190,7 +190,7 @@ def _review_closing(change_request, reviewer, comment, decision, new_status, hea
                 "comment": comment,
                 "head_commit": change_request.head_commit,
             },
-            request,
+            client=client,
         )
         if new_status == Status.REJECTED:
             delete_branch_later(change_request.branch)
@@ -198,7 +198,12 @@ def _review_closing(change_request, reviewer, comment, decision, new_status, hea
 
 
 def change_request_request_changes(
-    *, change_request, reviewer, comment: str, head_commit: str | None = None, request=None
+    *,
+    change_request,
+    reviewer,
+    comment: str,
+    head_commit: str | None = None,
+    client: Client = NO_CLIENT,
 ):
     """in review -> changes requested; the author updates and it returns to review."""
     return _review_closing(
@@ -208,20 +213,25 @@ def change_request_request_changes(
         Decision.REQUEST_CHANGES,
         Status.CHANGES_REQUESTED,
         head_commit,
-        request,
+        client=client,
     )
 
 
 def change_request_reject(
-    *, change_request, reviewer, comment: str, head_commit: str | None = None, request=None
+    *,
+    change_request,
+    reviewer,
+    comment: str,
+    head_commit: str | None = None,
+    client: Client = NO_CLIENT,
 ):
     """Close the change for good; its branch is deleted."""
     return _review_closing(
-        change_request, reviewer, comment, Decision.REJECT, Status.REJECTED, head_commit, request
+        change_request, reviewer, comment, Decision.REJECT, Status.REJECTED, head_commit, client
     )
 
 
-def change_request_withdraw(*, change_request, author, request=None) -> ChangeRequest:
+def change_request_withdraw(*, change_request, author, client: Client = NO_CLIENT) -> ChangeRequest:
     """The author (or staff) closes an open change; its branch is deleted."""
     with transaction.atomic():
         change_request = locked(change_request)
@@ -233,13 +243,15 @@ def change_request_withdraw(*, change_request, author, request=None) -> ChangeRe
             "change_request.withdraw",
             change_request,
             {"number": change_request.number},
-            request,
+            client=client,
         )
         delete_branch_later(change_request.branch)
     return change_request
 
 
-def change_request_comment(*, change_request, author, body: str, request=None) -> Comment:
+def change_request_comment(
+    *, change_request, author, body: str, client: Client = NO_CLIENT
+) -> Comment:
     """Any member of the application may comment."""
     body = (body or "").strip()
     if not body:
@@ -257,6 +269,6 @@ def change_request_comment(*, change_request, author, body: str, request=None) -
         "change_request.comment",
         change_request,
         {"number": change_request.number, "comment_id": comment.pk},
-        request,
+        client=client,
     )
     return comment

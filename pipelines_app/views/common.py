@@ -13,6 +13,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import XmlLexer
 
 from pipelines_app import services
+from pipelines_app.audit import client_of
 from spark_runner.definition import Problem
 
 # ---------------------------------------------------------------- shared helpers
@@ -76,7 +77,7 @@ def service_call(request, call, **kwargs):
     """Run one service: (result, None), or (None, why) when refused; NotAllowed becomes 403,
     and ChangeMoved is the caller's to show."""
     try:
-        return call(request=request, **kwargs), None
+        return call(client=client_of(request), **kwargs), None
     except (services.NotAllowed, services.ChangeMoved):
         raise
     except services.ChangeRequestInvalid as invalid:

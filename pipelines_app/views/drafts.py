@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from pipelines_app import forms as f
 from pipelines_app import permissions, services
+from pipelines_app.audit import client_of
 from pipelines_app.views.common import highlighted_xml
 from pipelines_app.views.placing import problems_by_place
 from pipelines_app.views.rows import build_rows, form_issues, raw_rows
@@ -226,7 +227,7 @@ def propose(request, key: str, draft: dict, submitted: dict, *, application, lay
                 xml=xml,
                 title=title,
                 description=description,
-                request=request,
+                client=client_of(request),
             )
         else:
             change = services.change_request_create(
@@ -241,7 +242,7 @@ def propose(request, key: str, draft: dict, submitted: dict, *, application, lay
                 definition_id=(draft.get("definition_id") or draft["basics"].get("id"))
                 if draft["locked"]
                 else None,
-                request=request,
+                client=client_of(request),
             )
     except services.ChangeRequestInvalid as invalid:
         for problem in invalid.problems[:10]:

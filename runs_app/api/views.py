@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pipelines_app.audit import client_of
-from runs_app import access, operations, selectors, services
+from runs_app import operations, selectors, services
 from runs_app.api.serializers import (
     BackfillSerializer,
     RerunSerializer,
@@ -30,10 +30,10 @@ def _refused(exc) -> ValidationError:
 
 
 def _get_run(request, run_id, act=False):
-    run = selectors.run_get(run_id)
-    if run is None or not access.can_read(request.user, run.application):
+    run = selectors.find_run(run_id, selectors.visible_applications(request.user))
+    if run is None:
         raise Http404("No such run")
-    if act and not access.can_operate(request.user, run.application):
+    if act and not selectors.can_operate(request.user, run.application):
         raise PermissionDenied(f"You are not an operator of application {run.application}.")
     return run
 
@@ -69,9 +69,9 @@ def _operator_request(serializer_class, request) -> dict:
     body = serializer_class(data=request.data)
     body.is_valid(raise_exception=True)
     application = body.validated_data["application"]
-    if not access.can_read(request.user, application):
+    if not selectors.can_read(request.user, application):
         raise Http404("No such application")
-    if not access.can_operate(request.user, application):
+    if not selectors.can_operate(request.user, application):
         raise PermissionDenied(f"You are not an operator of application {application}.")
     return body.validated_data
 
@@ -90,7 +90,7 @@ class RunListCreate(APIView):
             raise ValidationError({"limit": "a number from 1 to 200"}) from None
         try:
             page = selectors.run_list(
-                applications=access.readable_applications(request.user),
+                visible=selectors.visible_applications(request.user),
                 application=q.get("application"),
                 pipeline=q.get("pipeline"),
                 job=q.get("job"),

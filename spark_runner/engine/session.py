@@ -146,7 +146,7 @@ def spark_conf(settings: EngineSettings) -> dict[str, str]:
         # (parallelismFirst stays true: with it off, bench.engine (a) measured 1.35x once; not
         # told apart from the machine's load in the time there was, so the default is kept.)
         "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
-        "spark.ui.enabled": os.environ.get("HUB_SPARK_UI", "false"),
+        "spark.ui.enabled": "true" if settings.spark_ui else "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.hive.convertMetastoreParquet": "true",
         "spark.hadoop.hive.exec.dynamic.partition.mode": "nonstrict",

@@ -1,4 +1,5 @@
-"""Engine settings, read from the environment (no Django here)."""
+"""Engine settings as plain values (no Django here): the portal builds them from its settings
+(``runs_app.runner.engine_settings``); ``from_env`` serves the engine run without the portal."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ class EngineSettings:
     # Where embedded Derby keeps its files (only used without metastore_url).
     derby_dir: str = str(_ROOT / "var" / "metastore")
     shuffle_partitions: int | None = None
+    # The Spark UI of the session (off: a worker needs no web server).
+    spark_ui: bool = False
     extra_conf: tuple[tuple[str, str], ...] = ()
 
     @classmethod
@@ -35,8 +38,13 @@ class EngineSettings:
             "secrets_file": env.get("HUB_SECRETS_FILE") or "",
             "app_name": env.get("HUB_SPARK_APP_NAME") or "datahub-engine",
             "derby_dir": str(var_dir / "metastore"),
+            "spark_ui": _truthy(env.get("HUB_SPARK_UI")),
         }
         if env.get("HUB_SPARK_SHUFFLE_PARTITIONS"):
             values["shuffle_partitions"] = int(env["HUB_SPARK_SHUFFLE_PARTITIONS"])
         values.update(overrides)
         return cls(**values)
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from pipelines_app.testing import PASSWORD, make_personas
-from runs_app import services
+from runs_app import creation
 from runs_app.models import PipelineRun
 from tests.runs_app.conftest import Published
 from tests.runs_app.pages import alert, job_run, pipeline_run
@@ -91,7 +91,7 @@ def test_an_operator_reruns_a_failed_run_and_lands_on_the_new_run(
 ):
     # given a failed run of a pipeline published on main
     queued = []
-    monkeypatch.setattr(services, "enqueue", lambda run, countdown=0: queued.append(run.id))
+    monkeypatch.setattr(creation, "enqueue", lambda run, countdown=0: queued.append(run.id))
     commit = Published(settings.HUB_CONFIG_REPO).commit(
         {"applications/sales/staging/pipelines/daily_sales.xml": DAILY_SALES}
     )
@@ -115,7 +115,7 @@ def test_an_operator_reruns_a_failed_run_and_lands_on_the_new_run(
 
 def test_an_operator_runs_a_pipeline_now_with_a_parameter(page, operator, settings, monkeypatch):
     # given a pipeline published on main
-    monkeypatch.setattr(services, "enqueue", lambda run, countdown=0: None)
+    monkeypatch.setattr(creation, "enqueue", lambda run, countdown=0: None)
     Published(settings.HUB_CONFIG_REPO).commit(
         {"applications/sales/staging/pipelines/daily_sales.xml": DAILY_SALES}
     )

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from pipelines_app import audit
+from pipelines_app.audit import client_of
 from pipelines_app.models import AppendOnly, AuditEvent, Membership
 
 
@@ -113,8 +114,8 @@ def test_every_step_of_a_change_is_in_the_audit_log(repo, cast, alice, bob, caro
     from pipelines_app import services
     from pipelines_app.testing import pipeline_xml
 
-    request = rf.post("/", REMOTE_ADDR="10.0.0.7", HTTP_USER_AGENT="pytest")
-    common = {"application": "sales", "layer": "service", "kind": "pipeline", "request": request}
+    client = client_of(rf.post("/", REMOTE_ADDR="10.0.0.7", HTTP_USER_AGENT="pytest"))
+    common = {"application": "sales", "layer": "service", "kind": "pipeline", "client": client}
 
     cr = services.change_request_create(
         author=alice,
@@ -123,30 +124,28 @@ def test_every_step_of_a_change_is_in_the_audit_log(repo, cast, alice, bob, caro
         submit=False,
         **common,
     )
-    services.change_request_submit(change_request=cr, author=alice, request=request)
-    services.change_request_comment(change_request=cr, author=bob, body="why?", request=request)
+    services.change_request_submit(change_request=cr, author=alice, client=client)
+    services.change_request_comment(change_request=cr, author=bob, body="why?", client=client)
     services.change_request_request_changes(
-        change_request=cr, reviewer=bob, comment="mask it", request=request
+        change_request=cr, reviewer=bob, comment="mask it", client=client
     )
     services.change_request_update(
         change_request=cr,
         author=alice,
         xml=pipeline_xml(layer="service", mask=False, mode="overwrite"),
-        request=request,
+        client=client,
     )
     services.change_request_approve(
-        change_request=cr, reviewer=carol, override_reason="public data", request=request
+        change_request=cr, reviewer=carol, override_reason="public data", client=client
     )
     other = services.change_request_create(
         author=alice, xml=pipeline_xml("other", layer="service"), title="Other", **common
     )
-    services.change_request_withdraw(change_request=other, author=alice, request=request)
+    services.change_request_withdraw(change_request=other, author=alice, client=client)
     third = services.change_request_create(
         author=alice, xml=pipeline_xml("third", layer="service"), title="Third", **common
     )
-    services.change_request_reject(
-        change_request=third, reviewer=bob, comment="no", request=request
-    )
+    services.change_request_reject(change_request=third, reviewer=bob, comment="no", client=client)
 
     events = list(AuditEvent.objects.order_by("id"))
     assert [(e.actor_name, e.action) for e in events] == [

@@ -107,7 +107,7 @@ def fake_runner(settings):
 @pytest.fixture
 def run_queue(monkeypatch, fake_runner):
     """Runs enqueued in-process instead of on Celery: ``run_queue.drain()`` executes them all."""
-    from runs_app import execution, services
+    from runs_app import creation, execution
 
     class Queue(list):
         def drain(self, limit=200):
@@ -118,7 +118,7 @@ def run_queue(monkeypatch, fake_runner):
             return done
 
     queue = Queue()
-    monkeypatch.setattr(services, "enqueue", lambda run, countdown=0: queue.append(str(run.id)))
+    monkeypatch.setattr(creation, "enqueue", lambda run, countdown=0: queue.append(str(run.id)))
     return queue
 
 

@@ -193,18 +193,18 @@ def test_an_sla_breach_is_notified(published, run_queue):
 @pytest.fixture
 def sent_notifications(monkeypatch, django_capture_on_commit_callbacks):
     """The notification tasks queued after each commit: (kind, run id, event) triples."""
-    from runs_app import tasks
+    from runs_app import messages
 
     sent = []
-    real = tasks.send
+    real = messages.send
 
     def record(task, args, countdown=None):
-        if task is tasks.send_notifications:
+        if task == messages.SEND_NOTIFICATIONS:
             sent.append(tuple(args))
         else:
             real(task, args, countdown)
 
-    monkeypatch.setattr(tasks, "send", record)
+    monkeypatch.setattr(messages, "send", record)
     return sent
 
 

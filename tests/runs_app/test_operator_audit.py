@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from pipelines_app.models import AuditEvent
 from pipelines_app.testing import make_personas
-from runs_app.models import PipelineRun
+from runs_app.models import Alert, PipelineRun
 from tests.runs_app.conftest import APP
 from tests.runs_app.pages import alert, pipeline_run
 
@@ -174,3 +174,36 @@ def test_only_operators_backfill(cast, published, run_queue, persona, code):
     response = client.post("/api/v1/runs/backfill/", {**body, "last": "2026-11-02"}, format="json")
     assert response.status_code == code
     assert not PipelineRun.objects.exists()
+
+
+# The endpoints the tests above drive; a new state-changing endpoint needs its test here too.
+AUDITED_API = {"api-runs", "api-runs-backfill", "api-run-cancel", "api-run-rerun"}
+AUDITED_PAGES = {"run_new", "run_cancel", "run_rerun", "alert_acknowledge"}
+
+
+def test_every_state_changing_endpoint_of_runs_has_its_audit_test_above():
+    from runs_app import urls as page_urls
+    from runs_app.api import urls as api_urls
+
+    posting = {
+        p.name
+        for p in api_urls.urlpatterns
+        if any(hasattr(p.callback.view_class, m) for m in ("post", "put", "patch", "delete"))
+    }
+    assert posting == AUDITED_API
+    # every other page only reads: a POST to it changes no row
+    client = Client()
+    client.force_login(make_personas(APP).admin)
+    run = pipeline_run(application=APP, status="failed")
+    notice = alert(run)
+    rows = (PipelineRun.objects.count(), Alert.objects.count(), AuditEvent.objects.count())
+    for p in page_urls.urlpatterns:
+        if p.name in AUDITED_PAGES:
+            continue
+        args = {"run_id": run.id, "alert_id": notice.id}
+        kwargs = {k: v for k, v in args.items() if k in str(p.pattern)}
+        client.post(reverse(f"runs:{p.name}", kwargs=kwargs))
+    after = (PipelineRun.objects.count(), Alert.objects.count(), AuditEvent.objects.count())
+    assert after == rows
+    assert Alert.objects.get(id=notice.id).acknowledged is False
+    assert {p.name for p in page_urls.urlpatterns} >= AUDITED_PAGES

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pipelines_app.testing import make_personas
-from runs_app import page_queries
+from runs_app import selectors
 from runs_app.models import Alert, PipelineRun
 from tests.runs_app.pages import alert, job_run, pipeline_run
 
@@ -111,7 +111,7 @@ def test_filters_narrow_the_list_by_status_pipeline_and_time(client, cast):
 
 def test_older_runs_are_reached_page_by_page_without_repeats(client, cast, monkeypatch):
     # given five runs and pages of two
-    monkeypatch.setattr(page_queries, "PAGE_SIZE", 2)
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
     runs = [pipeline_run(pipeline_id=f"p{i}") for i in range(5)]
     seen, url = [], reverse("runs:run_list") + "?application=sales"
     client.force_login(cast.alice)
@@ -202,9 +202,7 @@ def test_the_dashboard_counts_runs_sla_and_failure_reasons(client, cast):
 def test_the_failure_reason_link_filters_the_run_list_to_those_failures(client, cast):
     pipeline_run(status="failed", pipeline_id="broken")
     pipeline_run(status="failed", pipeline_id="other_error", error_category="connection")
-    reason = page_queries.message_prefix(
-        PipelineRun.objects.get(pipeline_id="broken").error_message
-    )
+    reason = selectors.message_prefix(PipelineRun.objects.get(pipeline_id="broken").error_message)
     client.force_login(cast.alice)
     response = client.get(
         reverse("runs:run_list"),

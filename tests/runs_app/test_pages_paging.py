@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from pipelines_app.testing import make_personas
-from runs_app import page_queries
+from runs_app import selectors
 from runs_app.models import Alert
 from tests.runs_app.pages import pipeline_run
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def test_older_links_visit_every_alert_once_newest_first(client, monkeypatch):
     cast = make_personas("sales")
-    monkeypatch.setattr(page_queries, "ALERT_PAGE", 3)
+    monkeypatch.setattr(selectors, "ALERT_PAGE", 3)
     run = pipeline_run(status="failed")
     now = timezone.now()
     for i in range(8):  # two share a time: the id breaks the tie

@@ -186,7 +186,7 @@ def test_a_scheduled_run_of_a_pipeline_deleted_from_main_is_skipped(published, r
 def test_a_queued_run_whose_message_was_lost_is_sent_again_once(
     published, run_queue, settings, monkeypatch
 ):
-    from runs_app import tasks
+    from runs_app import messages
 
     # given a queued run whose broker message vanished long ago, and an empty broker queue
     settings.HUB_REQUEUE_AFTER_SECONDS = 600
@@ -195,7 +195,7 @@ def test_a_queued_run_whose_message_was_lost_is_sent_again_once(
     old = timezone.now() - timedelta(hours=1)
     PipelineRun.objects.filter(id=run.id).update(enqueued_at=old)
     sent = []
-    monkeypatch.setattr(tasks, "send", lambda task, args, countdown=None: sent.append(args))
+    monkeypatch.setattr(messages, "send", lambda task, args, countdown=None: sent.append(args))
 
     # when the reaper looks twice, and once more with a backlog in the broker
     first = execution.requeue_lost_messages(broker_queue_length=lambda: 0)

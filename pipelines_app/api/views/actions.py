@@ -11,6 +11,7 @@ from pipelines_app import services
 from pipelines_app.api import serializers as s
 from pipelines_app.api.presenters import change_request_data
 from pipelines_app.api.views.base import HubAPIView, body_or_error, change_request_for_action
+from pipelines_app.audit import client_of
 from pipelines_app.models import ChangeRequest, Role
 from pipelines_app.permissions import has_role, require_role
 
@@ -50,7 +51,7 @@ class ApproveView(_ChangeRequestAction):
             comment=data["comment"],
             override_reason=data.get("override_reason"),
             head_commit=data["head_commit"],
-            request=request,
+            client=client_of(request),
         )
 
 
@@ -70,7 +71,7 @@ class RequestChangesView(_ChangeRequestAction):
             reviewer=request.user,
             comment=data["comment"],
             head_commit=data["head_commit"],
-            request=request,
+            client=client_of(request),
         )
 
 
@@ -81,7 +82,7 @@ class RejectView(RequestChangesView):
             reviewer=request.user,
             comment=data["comment"],
             head_commit=data["head_commit"],
-            request=request,
+            client=client_of(request),
         )
 
 
@@ -94,21 +95,21 @@ class WithdrawView(_ChangeRequestAction):
 
     def act(self, request, change_request, data):
         return services.change_request_withdraw(
-            change_request=change_request, author=request.user, request=request
+            change_request=change_request, author=request.user, client=client_of(request)
         )
 
 
 class SubmitView(WithdrawView):
     def act(self, request, change_request, data):
         return services.change_request_submit(
-            change_request=change_request, author=request.user, request=request
+            change_request=change_request, author=request.user, client=client_of(request)
         )
 
 
 class RebaseView(WithdrawView):
     def act(self, request, change_request, data):
         return services.change_request_rebase(
-            change_request=change_request, author=request.user, request=request
+            change_request=change_request, author=request.user, client=client_of(request)
         )
 
 
@@ -128,7 +129,7 @@ class CommentView(_ChangeRequestAction):
             change_request=change_request,
             author=request.user,
             body=data["comment"],
-            request=request,
+            client=client_of(request),
         )
         return Response(
             {

@@ -82,10 +82,10 @@ class AuditView(HubAPIView):
         since = _when(request.query_params.get("since"), "since")
         until = _when(request.query_params.get("until"), "until")
         if request.accepted_renderer.format == "jsonl":
-            audit.record(request.user, "audit.export", "audit", {"since": str(since)}, request)
-            response = StreamingHttpResponse(
-                audit.export_jsonl(since, until), content_type="application/x-ndjson"
+            lines = audit.export(
+                actor=request.user, since=since, until=until, client=audit.client_of(request)
             )
+            response = StreamingHttpResponse(lines, content_type="application/x-ndjson")
             response["Content-Disposition"] = 'attachment; filename="audit.jsonl"'
             return response
         return Response(_keyset_page(request, audit.events(since, until)))

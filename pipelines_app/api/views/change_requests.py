@@ -15,6 +15,7 @@ from pipelines_app.api.views.base import (
     body_or_error,
     change_request_for_action,
 )
+from pipelines_app.audit import client_of
 from pipelines_app.errors import BadInput
 from pipelines_app.models import Action, Role
 from pipelines_app.permissions import require_role
@@ -61,7 +62,7 @@ class ChangeRequestListView(HubAPIView):
             definition_id=data.get("definition_id"),
             new_id=data.get("new_id"),
             submit=data["submit"],
-            request=request,
+            client=client_of(request),
         )
         return Response(change_request_data(change_request, request.user), status=201)
 
@@ -86,7 +87,7 @@ class ChangeRequestDetailView(HubAPIView):
             xml=data.get("xml"),
             title=data.get("title"),
             description=data.get("description"),
-            request=request,
+            client=client_of(request),
         )
         return Response(change_request_data(change_request, request.user))
 

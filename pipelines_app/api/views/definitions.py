@@ -9,6 +9,7 @@ from pipelines_app import proposals, selectors, services
 from pipelines_app.api import serializers as s
 from pipelines_app.api.presenters import change_request_data, problem_data
 from pipelines_app.api.views.base import HubAPIView, application_or_404, body_or_error
+from pipelines_app.audit import client_of
 from pipelines_app.errors import BadInput
 from pipelines_app.models import Role
 from pipelines_app.permissions import application_for, require_role
@@ -131,7 +132,7 @@ class PipelineRestoreView(HubAPIView):
             kind=kind,
             id=id,
             commit=data["commit"],
-            request=request,
+            client=client_of(request),
         )
         return Response(change_request_data(change_request, request.user), status=201)
 

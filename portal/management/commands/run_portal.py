@@ -13,7 +13,6 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from portal.management.commands.load_demo import demo_secrets_file, load_demo_portal
-from runs_app.conf import get
 
 
 class Command(BaseCommand):
@@ -41,7 +40,7 @@ class Command(BaseCommand):
         # The demo's masking key is generated into a local secrets file (demo only).
         env.setdefault("HUB_SECRETS_FILE", str(demo_secrets_file()))
         beat_file = str(settings.VAR_DIR / "celerybeat-schedule")
-        run_queue = get("HUB_TASK_QUEUE") or "celery"
+        run_queue = settings.HUB_TASK_QUEUE or "celery"
         commands = {
             "web": [
                 python, "-m", "gunicorn", "portal.wsgi:application",
@@ -56,7 +55,7 @@ class Command(BaseCommand):
             # Threads: control tasks are short and mostly wait on the database or a webhook.
             "control": [
                 python, "-m", "celery", "-A", "portal", "worker", "-n", "control@%h",
-                "-Q", get("HUB_CONTROL_QUEUE"), "--pool", "threads", "--concurrency", "4",
+                "-Q", settings.HUB_CONTROL_QUEUE, "--pool", "threads", "--concurrency", "4",
                 "--loglevel", "WARNING", "--without-mingle", "--without-gossip",
             ],
             "beat": [

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+
+from runs_app import operations, runner, services
 
 
 class Command(BaseCommand):
@@ -27,8 +28,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        from runs_app import operations, services
-
         actor = get_user_model().objects.filter(username=options["actor"]).first()
         if actor is None:
             raise CommandError(f"no portal user {options['actor']!r}")
@@ -51,14 +50,7 @@ class _LazySpark:
     """Starts Spark only when the vault is read, so a refused request costs no JVM."""
 
     def __getattr__(self, name):
-        from spark_runner.engine import EngineSettings, get_session
+        from spark_runner.engine import get_session
 
-        session = get_session(
-            EngineSettings.from_env(
-                data_root=str(settings.HUB_DATA_ROOT),
-                warehouse_dir=str(settings.HUB_SPARK_WAREHOUSE),
-                metastore_url=settings.HUB_METASTORE_URL or "",
-                master=settings.SPARK_MASTER,
-            )
-        )
+        session = get_session(runner.engine_settings())
         return getattr(session, name)

@@ -14,6 +14,8 @@ from datetime import date
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from runs_app import runner
+
 _PIPELINE = re.compile(r"^([A-Za-z0-9_-]+)/(staging|standardization|service)/([A-Za-z0-9_.-]+)$")
 
 
@@ -43,7 +45,7 @@ class Command(BaseCommand):
         from config_repo import ConfigRepository
         from pipelines_app.data_policy import run_policy
         from spark_runner.definition import DefinitionInvalid, parse
-        from spark_runner.engine import EngineSettings, RunContext, get_session, run_pipeline
+        from spark_runner.engine import RunContext, get_session, run_pipeline
         from spark_runner.engine.secrets import SecretResolver
 
         match = _PIPELINE.match(options["pipeline"])
@@ -79,12 +81,7 @@ class Command(BaseCommand):
         if unknown:
             raise CommandError(f"unknown parameter(s) {', '.join(unknown)}; declared: {declared}")
 
-        engine_settings = EngineSettings.from_env(
-            data_root=str(settings.HUB_DATA_ROOT),
-            warehouse_dir=str(settings.HUB_SPARK_WAREHOUSE),
-            metastore_url=settings.HUB_METASTORE_URL or "",
-            master=settings.SPARK_MASTER,
-        )
+        engine_settings = runner.engine_settings()
         self.stdout.write(
             f"running {application}/{layer}/{pipeline_id} on {engine_settings.master}"
         )
