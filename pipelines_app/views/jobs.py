@@ -17,7 +17,7 @@ from pipelines_app import forms as f
 from pipelines_app import permissions, services
 from pipelines_app.errors import ServiceError
 from pipelines_app.views.checking import check_definition
-from pipelines_app.views.common import page, respond
+from pipelines_app.views.common import page
 from pipelines_app.views.drafts import (
     authored_applications,
     foreign_application,
@@ -40,6 +40,7 @@ from pipelines_app.views.wizard import cron_context
 from spark_runner.definition import model as m
 from spark_runner.definition import render as render_xml
 from spark_runner.definition.rules import find_cycle
+from webkit.responses import respond
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +217,7 @@ def _render_job(request, key: str, draft: dict, show_errors: bool):
         request,
         "pipelines_app/job_form.html",
         context,
-        fragment="pipelines_app/partials/job_body.html",
+        fragments="pipelines_app/partials/job_body.html",
     )
 
 

@@ -14,7 +14,7 @@ from config_repo.layout import definition_path
 from pipelines_app import forms as f
 from pipelines_app import permissions
 from pipelines_app.views.checking import check_definition
-from pipelines_app.views.common import page, respond
+from pipelines_app.views.common import page
 from pipelines_app.views.drafts import (
     basics_form,
     build_pipeline,
@@ -34,6 +34,7 @@ from pipelines_app.views.rows import (
 )
 from pipelines_app.views.xml_editor import PIPELINE_STARTER, STARTERS
 from spark_runner.definition import render as render_xml
+from webkit.responses import respond
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ def _wizard_render(
         request,
         "pipelines_app/wizard_rows.html",
         context,
-        fragment=None if whole else "pipelines_app/partials/wizard_rows.html",
+        fragments=None if whole else "pipelines_app/partials/wizard_rows.html",
     )
 
 
