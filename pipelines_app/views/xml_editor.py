@@ -9,9 +9,9 @@ from django.urls import reverse
 from config_repo.layout import definition_path
 from pipelines_app import forms as f
 from pipelines_app import permissions
-from pipelines_app.views.checking import check_definition, parse_any
+from pipelines_app.drafting.checking import check_definition, parse_any
+from pipelines_app.drafting.drafts import get_draft, lost_draft, propose
 from pipelines_app.views.common import page, problem_text
-from pipelines_app.views.drafts import get_draft, lost_draft, propose
 from spark_runner.definition import Problem
 from spark_runner.definition import model as m
 from spark_runner.definition.outline import editor_schema
