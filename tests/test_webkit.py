@@ -164,3 +164,18 @@ def test_no_template_writes_a_colour_of_its_own():
             found.append(f"{path.relative_to(ROOT)}:{line}: {match.group()}")
 
     assert found == [], "use a variable of static/css/portal.css instead: " + ", ".join(found)
+
+
+def test_the_web_kit_imports_no_app_and_not_the_project():
+    import ast
+
+    imported = set()
+    for path in (ROOT / "webkit").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+
+    assert imported & {"portal", "pipelines_app", "runs_app"} == set()
+    assert "django" in imported
