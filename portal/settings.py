@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "portal.accounts",
     "pipelines_app",
     "runs_app",
+    "webkit",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,6 @@
 """Operator pages: run list, run detail (with actions), run now, alerts inbox, dashboard.
 
-``respond`` is the one place that decides page or fragment: one URL serves both, and an htmx
+``webkit.responses.respond`` decides page or fragment: one URL serves both, and an htmx
 request names the part it wants by its target id (netbox's pattern). Reads go through
 ``runs_app.selectors``, writes through ``runs_app.operations``; views check who may, call one
 thing, render.
@@ -17,7 +17,6 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from pipelines_app.audit import client_of
@@ -25,25 +24,12 @@ from runs_app import charts, operations, reports, services
 from runs_app import selectors as q
 from runs_app.forms import DefinitionNotFound, RunNowForm, params_from_post
 from runs_app.models import JobRun
+from webkit.responses import respond
 
 ACTIVE_POLL = "every 2s"
 PORTAL_SET = ("runId", "application", "pipelineId")
 ALERT_KINDS = {"sla_breach": "SLA breach", "delivery_failed": "delivery failed"}
 ALERT_KINDS |= {"worker_lost": "worker lost", "failure": "failure"}
-
-
-def respond(request, template: str, context: dict, fragments: dict[str, str] | None = None):
-    """The page, or the part htmx targets: ``fragments`` maps a target id (or ``prefix-``)."""
-    htmx = getattr(request, "htmx", None)
-    if htmx and not htmx.boosted and fragments:
-        target = htmx.target or ""
-        for key, fragment in fragments.items():
-            if target == key or (key.endswith("-") and target.startswith(key)):
-                template = fragment
-                break
-    response = render(request, template, context)
-    patch_vary_headers(response, ("HX-Request", "HX-Target"))
-    return response
 
 
 def _run_or_404(request, run_id):

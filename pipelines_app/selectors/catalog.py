@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config_repo.errors import ConfigRepoError
-from pipelines_app import proposals
+from pipelines_app import file_changes
 from pipelines_app.errors import NotFound
 from pipelines_app.governance import parsed_or_none
 from pipelines_app.models import Application
@@ -48,9 +48,9 @@ def catalog(
             return []
         visible = [application]
     if layer is not None:
-        proposals.check_layer(layer)
+        file_changes.check_layer(layer)
     if kind is not None and kind not in ("pipeline", "job"):
-        proposals.check_kind(kind)
+        file_changes.check_kind(kind)
     repo = config_repository()
     head = repo.head("main")
     paths = [
@@ -99,7 +99,7 @@ def definition_get(
     *, application: str, layer: str, kind: str, id: str, rev: str = "main"
 ) -> DefinitionVersion:
     """One definition (or schema file) at ``rev``; NotFound when it is not there."""
-    path = proposals.file_path(application, layer, kind, id)
+    path = file_changes.file_path(application, layer, kind, id)
     repo = config_repository()
     try:
         commit = repo.head(rev)

@@ -11,7 +11,7 @@ from django.db.models import Q
 
 from config_repo.errors import ConfigRepoError
 from config_repo.gitcmd import LRU
-from pipelines_app import proposals
+from pipelines_app import file_changes
 from pipelines_app.models import ChangeRequest, Decision, Review, Status
 from pipelines_app.services import config_repository
 
@@ -35,7 +35,7 @@ def definition_history(
 ) -> list[HistoryEntry]:
     """Commits on ``main`` touching the file, newest first, with their change request,
     approvers and who merged it."""
-    path = proposals.file_path(application, layer, kind, id)
+    path = file_changes.file_path(application, layer, kind, id)
     repo = config_repository()
     if limit == 1 and kind != "schema":
         # the newest commit only (catalog rows): from the one walk shared by all definitions

@@ -2,8 +2,9 @@
 
 Every service checks the caller's role itself (the views check too), changes status with a
 conditional update on a locked row, and writes an audit event. One job per module:
-``repository`` (the configured config repository), ``proposals``, ``reviews``, ``merging``,
-``rebase``, ``restore``; ``shared`` holds the helpers they have in common.
+``repository`` (the configured config repository), ``authoring`` (the author opens, updates
+and submits), ``reviews``, ``merging``, ``rebase``, ``restore``; ``shared`` holds the helpers
+they have in common. Turning a proposal into file changes is ``pipelines_app.file_changes``.
 """
 
 from pipelines_app.errors import (
@@ -17,7 +18,7 @@ from pipelines_app.errors import (
     RepositoryBusy,
     ServiceError,
 )
-from pipelines_app.services.proposals import (
+from pipelines_app.services.authoring import (
     change_request_create,
     change_request_submit,
     change_request_update,

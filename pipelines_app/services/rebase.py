@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from config_repo.errors import ConfigRepoError
-from pipelines_app import audit, governance, proposals
+from pipelines_app import audit, file_changes, governance
 from pipelines_app.audit import NO_CLIENT, Client
 from pipelines_app.errors import InvalidState, NotAllowed
 from pipelines_app.models import OPEN_STATUSES, ChangeRequest, Status
@@ -44,7 +44,7 @@ def change_request_rebase(*, change_request, author, client: Client = NO_CLIENT)
         changes = {p: d for p, d in changes.items() if main_files.read(p) != d}
         if not changes:
             raise InvalidState("main already holds every file of this change: withdraw it")
-        proposals.check(change_request.application.name, main_files, changes)
+        file_changes.check(change_request.application.name, main_files, changes)
         old_head = change_request.head_commit
         if repo.branch_exists(change_request.branch):
             git_call(repo.delete_branch, change_request.branch)

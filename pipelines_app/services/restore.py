@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 from config_repo.errors import ConfigRepoError
-from pipelines_app import proposals
+from pipelines_app import file_changes
 from pipelines_app.audit import NO_CLIENT, Client
 from pipelines_app.errors import BadInput, InvalidState, NotFound
 from pipelines_app.models import Action, ChangeRequest, Role
-from pipelines_app.services.proposals import change_request_create
+from pipelines_app.services.authoring import change_request_create
 from pipelines_app.services.repository import config_repository
 from pipelines_app.services.shared import application_get, require
 
@@ -22,7 +22,7 @@ def definition_restore(
     require(author, application, Role.AUTHOR)
     if not isinstance(commit, str) or not re.fullmatch(r"[0-9a-fA-F]{7,40}", commit):
         raise BadInput("commit must be a hexadecimal commit id")
-    path = proposals.file_path(application.name, layer, kind, id)
+    path = file_changes.file_path(application.name, layer, kind, id)
     repo = config_repository()
     commit = _version_on_main(repo, path, commit.lower())
     try:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pipelines_app.data_policy import describe
 from pipelines_app.permissions import application_for
-from pipelines_app.views.common import page, respond
+from pipelines_app.views.common import page
+from webkit.responses import respond
 
 
 @page

@@ -11,7 +11,8 @@ from django.db.models import Q
 from pipelines_app import forms as f
 from pipelines_app.audit import KNOWN_ACTIONS
 from pipelines_app.models import AuditEvent
-from pipelines_app.views.common import page, respond
+from pipelines_app.views.common import page
+from webkit.responses import respond
 
 PAGE_SIZE = 50
 CURSOR_TIME = "%Y%m%dT%H%M%S.%f"
@@ -75,5 +76,5 @@ def audit_log(request):
         request,
         "pipelines_app/audit.html",
         context,
-        fragment="pipelines_app/partials/audit_table.html",
+        fragments="pipelines_app/partials/audit_table.html",
     )

@@ -7,8 +7,9 @@ from django.core.cache import cache
 from config_repo.errors import ConfigRepoError
 from pipelines_app import permissions, selectors, services
 from pipelines_app.errors import ServiceError
-from pipelines_app.views.common import page, respond
+from pipelines_app.views.common import page
 from spark_runner.definition import model as m
+from webkit.responses import respond
 
 # ---------------------------------------------------------------- catalog and definitions
 
@@ -97,5 +98,5 @@ def catalog(request):
         request,
         "pipelines_app/catalog.html",
         context,
-        fragment="pipelines_app/partials/catalog_table.html",
+        fragments="pipelines_app/partials/catalog_table.html",
     )

@@ -11,11 +11,12 @@ from django.views.decorators.http import require_POST
 
 from pipelines_app import forms as f
 from pipelines_app import permissions, selectors, services
+from pipelines_app.drafting.checking import parse_any
+from pipelines_app.drafting.drafts import open_draft
 from pipelines_app.errors import ServiceError
 from pipelines_app.models import Status
-from pipelines_app.views.checking import parse_any
-from pipelines_app.views.common import diff_lines, page, query_without_page, respond, service_call
-from pipelines_app.views.drafts import open_draft
+from pipelines_app.views.common import diff_lines, page, query_without_page, service_call
+from webkit.responses import respond
 
 # ---------------------------------------------------------------- change requests
 
@@ -50,7 +51,7 @@ def change_list(request):
         request,
         "pipelines_app/change_list.html",
         context,
-        fragment="pipelines_app/partials/change_table.html",
+        fragments="pipelines_app/partials/change_table.html",
     )
 
 

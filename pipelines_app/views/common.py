@@ -1,4 +1,5 @@
-"""What every page shares: the permission wrapper, page-or-fragment, XML and diff display."""
+"""What every page shares: the permission wrapper, XML and diff display (page-or-fragment is
+``webkit.responses.respond``)."""
 
 from __future__ import annotations
 
@@ -17,14 +18,6 @@ from pipelines_app.audit import client_of
 from spark_runner.definition import Problem
 
 # ---------------------------------------------------------------- shared helpers
-
-
-def respond(request, template: str, context: dict, *, fragment: str | None = None, status=200):
-    """The page, or only its fragment when htmx asked for a part of it."""
-    htmx = getattr(request, "htmx", None)
-    if fragment and htmx and not htmx.boosted:
-        return render(request, fragment, context, status=status)
-    return render(request, template, context, status=status)
 
 
 def forbidden(request, reason: str):

@@ -12,10 +12,10 @@ from django.views.decorators.http import require_POST
 from config_repo.errors import ConfigRepoError
 from config_repo.layout import definition_path
 from pipelines_app import permissions, selectors, services
+from pipelines_app.drafting.checking import parse_any
+from pipelines_app.drafting.drafts import open_draft
 from pipelines_app.errors import ServiceError
-from pipelines_app.views.checking import parse_any
 from pipelines_app.views.common import highlighted_xml, page, problem_text, service_call
-from pipelines_app.views.drafts import open_draft
 
 
 def _place(request, application, layer, kind, def_id, role=None) -> str:

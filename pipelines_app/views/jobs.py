@@ -15,10 +15,8 @@ from config_repo.errors import ConfigRepoError
 from config_repo.layout import definition_path
 from pipelines_app import forms as f
 from pipelines_app import permissions, services
-from pipelines_app.errors import ServiceError
-from pipelines_app.views.checking import check_definition
-from pipelines_app.views.common import page, respond
-from pipelines_app.views.drafts import (
+from pipelines_app.drafting.checking import check_definition
+from pipelines_app.drafting.drafts import (
     authored_applications,
     foreign_application,
     get_draft,
@@ -27,8 +25,8 @@ from pipelines_app.views.drafts import (
     new_draft,
     review_page,
 )
-from pipelines_app.views.placing import field_problems, place_problems
-from pipelines_app.views.rows import (
+from pipelines_app.drafting.placing import field_problems, place_problems
+from pipelines_app.drafting.rows import (
     apply_row_action,
     build_rows,
     form_issues,
@@ -36,10 +34,13 @@ from pipelines_app.views.rows import (
     row_form,
     rows_from_post,
 )
+from pipelines_app.errors import ServiceError
+from pipelines_app.views.common import page
 from pipelines_app.views.wizard import cron_context
 from spark_runner.definition import model as m
 from spark_runner.definition import render as render_xml
 from spark_runner.definition.rules import find_cycle
+from webkit.responses import respond
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +217,7 @@ def _render_job(request, key: str, draft: dict, show_errors: bool):
         request,
         "pipelines_app/job_form.html",
         context,
-        fragment="pipelines_app/partials/job_body.html",
+        fragments="pipelines_app/partials/job_body.html",
     )
 
 

@@ -13,9 +13,8 @@ from django.utils import timezone
 from config_repo.layout import definition_path
 from pipelines_app import forms as f
 from pipelines_app import permissions
-from pipelines_app.views.checking import check_definition
-from pipelines_app.views.common import page, respond
-from pipelines_app.views.drafts import (
+from pipelines_app.drafting.checking import check_definition
+from pipelines_app.drafting.drafts import (
     basics_form,
     build_pipeline,
     foreign_application,
@@ -25,15 +24,17 @@ from pipelines_app.views.drafts import (
     review_page,
     session_drafts,
 )
-from pipelines_app.views.placing import field_problems, place_problems
-from pipelines_app.views.rows import (
+from pipelines_app.drafting.placing import field_problems, place_problems
+from pipelines_app.drafting.rows import (
     apply_row_action,
     row_cards,
     row_form,
     rows_from_post,
 )
+from pipelines_app.views.common import page
 from pipelines_app.views.xml_editor import PIPELINE_STARTER, STARTERS
 from spark_runner.definition import render as render_xml
+from webkit.responses import respond
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ def _wizard_render(
         request,
         "pipelines_app/wizard_rows.html",
         context,
-        fragment=None if whole else "pipelines_app/partials/wizard_rows.html",
+        fragments=None if whole else "pipelines_app/partials/wizard_rows.html",
     )
 
 

@@ -9,12 +9,13 @@ from django.urls import reverse
 from config_repo.layout import definition_path
 from pipelines_app import forms as f
 from pipelines_app import permissions
-from pipelines_app.views.checking import check_definition, parse_any
-from pipelines_app.views.common import page, problem_text, respond
-from pipelines_app.views.drafts import get_draft, lost_draft, propose
+from pipelines_app.drafting.checking import check_definition, parse_any
+from pipelines_app.drafting.drafts import get_draft, lost_draft, propose
+from pipelines_app.views.common import page, problem_text
 from spark_runner.definition import Problem
 from spark_runner.definition import model as m
 from spark_runner.definition.outline import editor_schema
+from webkit.responses import respond
 
 PIPELINE_STARTER = """<pipeline id="my_pipeline" version="1.0" layer="staging">
   <metadata>
@@ -152,6 +153,6 @@ def wizard_xml(request, key: str):
         request,
         "pipelines_app/wizard_xml.html",
         context,
-        fragment="pipelines_app/partials/xml_problems.html",
+        fragments="pipelines_app/partials/xml_problems.html",
         status=413 if too_large else 200,
     )

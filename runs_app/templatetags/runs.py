@@ -3,14 +3,12 @@
 from django import template
 
 from runs_app.paths import relative_to_application
+from webkit.templatetags.webkit import words
 
 register = template.Library()
 
 
-@register.filter
-def words(value) -> str:
-    """An enum value as words: ``schema_mismatch`` → ``schema mismatch``."""
-    return str(value or "").replace("_", " ")
+register.filter("words", words)
 
 
 @register.filter

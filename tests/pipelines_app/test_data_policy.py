@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 
 from config_repo import Actor
 from pipelines_app import data_policy, services
+from pipelines_app.drafting.checking import check_definition
 from pipelines_app.errors import ChangeRequestInvalid, GovernanceBlocked, NotAllowed
 from pipelines_app.models import (
     AllowedConnection,
@@ -19,7 +20,6 @@ from pipelines_app.models import (
     StorageRoot,
 )
 from pipelines_app.testing import grant, make_user
-from pipelines_app.views.checking import check_definition
 from tests.data_policy_cases import SCRATCH_DB, Lake, position_of, with_id
 
 CASES = [

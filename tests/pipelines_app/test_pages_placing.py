@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipelines_app.views.placing import BASICS_FIELDS, field_named, place_problems, xml_name
+from pipelines_app.drafting.placing import BASICS_FIELDS, field_named, place_problems, xml_name
 from spark_runner.definition import Problem
 
 SORT = ("source", "order_by", "direction", "nulls", "output")

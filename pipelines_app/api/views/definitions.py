@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
-from pipelines_app import proposals, selectors, services
+from pipelines_app import file_changes, selectors, services
 from pipelines_app.api import serializers as s
 from pipelines_app.api.presenters import change_request_data, problem_data
 from pipelines_app.api.views.base import HubAPIView, application_or_404, body_or_error
@@ -28,7 +28,7 @@ class PipelineListView(HubAPIView):
     def get(self, request):
         application = request.query_params.get("application") or None
         if application is not None:
-            proposals.check_application_name(application)
+            file_changes.check_application_name(application)
             application_for(request.user, application)
         entries = selectors.catalog(
             request.user,
@@ -61,7 +61,7 @@ class PipelineDetailView(HubAPIView):
     )
     def get(self, request, application, layer, id):
         kind = request.query_params.get("kind") or "pipeline"
-        proposals.file_path(application, proposals.check_layer(layer), kind, id)
+        file_changes.file_path(application, file_changes.check_layer(layer), kind, id)
         application_for(request.user, application)
         rev = request.query_params.get("commit") or "main"
         if rev != "main" and not _is_sha(rev):
@@ -94,7 +94,7 @@ class PipelineHistoryView(HubAPIView):
     )
     def get(self, request, application, layer, id):
         kind = request.query_params.get("kind") or "pipeline"
-        proposals.file_path(application, proposals.check_layer(layer), kind, id)
+        file_changes.file_path(application, file_changes.check_layer(layer), kind, id)
         application_for(request.user, application)
         entries = selectors.definition_history(
             application=application, layer=layer, kind=kind, id=id
@@ -119,7 +119,7 @@ class PipelineRestoreView(HubAPIView):
     @extend_schema(request=s.RestoreSerializer, responses={201: s.ChangeRequestOutSerializer})
     def post(self, request, application, layer, id):
         kind = request.query_params.get("kind") or "pipeline"
-        proposals.file_path(application, proposals.check_layer(layer), kind, id)
+        file_changes.file_path(application, file_changes.check_layer(layer), kind, id)
         app = application_or_404(application)
         require_role(request.user, app, Role.AUTHOR)
         data, error = body_or_error(s.RestoreSerializer, request)
@@ -150,13 +150,13 @@ class ValidateView(HubAPIView):
         before = repo.files("main")
         xml = data["xml"].encode("utf-8")
         try:
-            definition = proposals.parse_definition(
+            definition = file_changes.parse_definition(
                 data["application"], data["layer"], data["kind"], xml, None
             )
-            path = proposals.file_path(
+            path = file_changes.file_path(
                 data["application"], data["layer"], data["kind"], definition.id
             )
-            problems = proposals.problems(data["application"], before, {path: xml})
+            problems = file_changes.problems(data["application"], before, {path: xml})
         except services.ChangeRequestInvalid as invalid:
             problems = list(invalid.problems)
         return Response({"valid": not problems, "errors": [problem_data(p) for p in problems]})

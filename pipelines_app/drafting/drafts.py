@@ -12,9 +12,9 @@ from django.urls import reverse
 from pipelines_app import forms as f
 from pipelines_app import permissions, services
 from pipelines_app.audit import client_of
+from pipelines_app.drafting.placing import problems_by_place
+from pipelines_app.drafting.rows import build_rows, form_issues, raw_rows
 from pipelines_app.views.common import highlighted_xml
-from pipelines_app.views.placing import problems_by_place
-from pipelines_app.views.rows import build_rows, form_issues, raw_rows
 from spark_runner.definition import model as m
 from spark_runner.definition import render as render_xml
 

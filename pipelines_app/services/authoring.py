@@ -1,4 +1,5 @@
-"""Proposing: opening a change request, updating its content, submitting it for review."""
+"""The author's side of a change request: opening it, updating its content, submitting it for
+review (the reviewer's side is ``reviews``; the files a proposal changes, ``file_changes``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config_repo.errors import ConfigRepoError
-from pipelines_app import audit, governance, proposals
+from pipelines_app import audit, file_changes, governance
 from pipelines_app.audit import NO_CLIENT, Client
 from pipelines_app.errors import BadInput, InvalidState, NotAllowed
 from pipelines_app.models import OPEN_STATUSES, Action, ChangeRequest, Role, Status
@@ -54,7 +55,7 @@ def change_request_create(
     repo = config_repository()
     base = repo.head("main")
     before = repo.files(base)
-    proposal = proposals.build(
+    proposal = file_changes.build(
         application=application.name,
         layer=layer,
         kind=kind,
@@ -64,7 +65,7 @@ def change_request_create(
         new_id=new_id,
         files=before,
     )
-    proposals.check(application.name, before, proposal.changes)
+    file_changes.check(application.name, before, proposal.changes)
 
     branch = None
     try:
@@ -186,12 +187,12 @@ def _update_content(repo, change_request: ChangeRequest, author, xml) -> None:
             f"the branch {change_request.branch} is gone from the config repository; "
             "rebase the change request to restore it"
         )
-    data = proposals._content(xml)
+    data = file_changes._content(xml)
     application = change_request.application.name
     if change_request.kind == "schema":
-        proposals.check_schema(data, change_request.path)
+        file_changes.check_schema(data, change_request.path)
     else:
-        definition = proposals.parse_definition(
+        definition = file_changes.parse_definition(
             application,
             change_request.layer,
             change_request.kind,
@@ -207,7 +208,7 @@ def _update_content(repo, change_request: ChangeRequest, author, xml) -> None:
     if head_files.read(change_request.path) == data:
         return
     changes = {change_request.path: data}
-    proposals.check(application, head_files, changes)
+    file_changes.check(application, head_files, changes)
     head = git_call(
         repo.commit,
         change_request.branch,

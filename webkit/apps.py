@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WebkitConfig(AppConfig):
+    name = "webkit"
+    verbose_name = "Web kit"
