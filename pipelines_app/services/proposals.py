@@ -37,13 +37,14 @@ def change_request_create(
     definition_id: str | None = None,
     new_id: str | None = None,
     submit: bool = True,
+    extra_files: dict[str, bytes] | None = None,
     request=None,
 ) -> ChangeRequest:
     """Propose a change: a branch ``cr/<number>-<id>`` with one commit authored by ``author``.
 
     The whole application is validated with the change applied first; when it is invalid
     ``ChangeRequestInvalid(problems)`` is raised and nothing is committed. ``submit=False`` keeps
-    the change request a draft.
+    the change request a draft. ``extra_files``: schemas the definition needs, committed with it.
     """
     application = application_get(application)
     require(author, application, Role.AUTHOR)
@@ -63,7 +64,8 @@ def change_request_create(
         new_id=new_id,
         files=before,
     )
-    proposals.check(application.name, before, proposal.changes)
+    changes = {**_checked_extras(application.name, layer, extra_files), **proposal.changes}
+    proposals.check(application.name, before, changes)
 
     branch = None
     try:
@@ -87,7 +89,7 @@ def change_request_create(
             head = git_call(
                 repo.commit,
                 branch,
-                proposal.changes,
+                changes,
                 message=f"CR #{change_request.number}: {title}",
                 author=actor_for(author),
                 expected_head=base,
@@ -134,6 +136,7 @@ def change_request_update(
     xml=None,
     title: str | None = None,
     description: str | None = None,
+    extra_files: dict[str, bytes] | None = None,
     request=None,
 ) -> ChangeRequest:
     """A new commit on the change's branch. Approvals given to an earlier head stop counting."""
@@ -154,7 +157,7 @@ def change_request_update(
         if description is not None:
             fields["description"] = description
         if xml is not None and change_request.action != Action.DELETE:
-            _update_content(repo, change_request, author, xml)
+            _update_content(repo, change_request, author, xml, extra_files)
             fields.update(
                 head_commit=change_request.head_commit,
                 lines_changed=change_request.lines_changed,
@@ -179,7 +182,19 @@ def change_request_update(
     return change_request
 
 
-def _update_content(repo, change_request: ChangeRequest, author, xml) -> None:
+def _checked_extras(application: str, layer: str, extra_files) -> dict[str, bytes]:
+    """Schema files proposed beside a definition: each in the application's layer and valid."""
+    checked = {}
+    for path, data in (extra_files or {}).items():
+        name = path.rpartition("/schemas/")[2]
+        if proposals.schema_path(application, layer, name) != path:
+            raise BadInput(f"{path} is not a schema file of {application}/{layer}")
+        proposals.check_schema(proposals._content(data), path)
+        checked[path] = data
+    return checked
+
+
+def _update_content(repo, change_request: ChangeRequest, author, xml, extra_files=None) -> None:
     if not repo.branch_exists(change_request.branch):
         raise InvalidState(
             f"the branch {change_request.branch} is gone from the config repository; "
@@ -203,9 +218,14 @@ def _update_content(repo, change_request: ChangeRequest, author, xml) -> None:
                 f"{change_request.definition_id!r}"
             )
     head_files = repo.files(change_request.head_commit)
-    if head_files.read(change_request.path) == data:
+    extras = _checked_extras(application, change_request.layer, extra_files)
+    changes = {
+        path: content
+        for path, content in {**extras, change_request.path: data}.items()
+        if head_files.read(path) != content
+    }
+    if not changes:
         return
-    changes = {change_request.path: data}
     proposals.check(application, head_files, changes)
     head = git_call(
         repo.commit,

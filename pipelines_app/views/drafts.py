@@ -218,6 +218,9 @@ def propose(request, key: str, draft: dict, submitted: dict, *, application, lay
     the change request's page, or None with an error message when refused."""
     draft["submit"] = submitted
     title, description = submitted["title"], submitted["description"]
+    from pipelines_app.views.storage import draft_repo_files
+
+    extra_files = draft_repo_files(draft) if kind == "pipeline" else {}
     try:
         if draft["change_request"]:
             change = services.change_request_update(
@@ -226,6 +229,7 @@ def propose(request, key: str, draft: dict, submitted: dict, *, application, lay
                 xml=xml,
                 title=title,
                 description=description,
+                extra_files=extra_files,
                 request=request,
             )
         else:
@@ -241,6 +245,7 @@ def propose(request, key: str, draft: dict, submitted: dict, *, application, lay
                 definition_id=(draft.get("definition_id") or draft["basics"].get("id"))
                 if draft["locked"]
                 else None,
+                extra_files=extra_files,
                 request=request,
             )
     except services.ChangeRequestInvalid as invalid:

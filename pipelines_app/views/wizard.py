@@ -32,6 +32,7 @@ from pipelines_app.views.rows import (
     row_form,
     rows_from_post,
 )
+from pipelines_app.views.storage import draft_repo_files
 from pipelines_app.views.xml_editor import PIPELINE_STARTER, STARTERS
 from spark_runner.definition import render as render_xml
 
@@ -214,7 +215,8 @@ def wizard_review(request, key: str, draft: dict):
     if pipeline is not None:
         application = draft["basics"]["application"]
         path = definition_path(application, pipeline.layer, "pipeline", pipeline.id)
-        placed = place_problems(path, xml, check_definition(path, xml), draft)
+        found = check_definition(path, xml, draft_repo_files(draft))
+        placed = place_problems(path, xml, found, draft)
     return review_page(
         request,
         key,
