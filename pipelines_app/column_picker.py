@@ -205,7 +205,22 @@ class DraftColumns:
 
 def _unknown(names, known: dict, dataset: str) -> list[str]:
     return [
-        f"Column “{name}” is not in dataset “{dataset}”{did_you_mean(name, known)}"
+        f'Column "{name}" is not in dataset "{dataset}"{did_you_mean(name, known)}'
         for name in names
         if name not in known
     ]
+
+
+def problem_count(draft: dict, step: str, columns: DraftColumns | None) -> int:
+    """Problems the Review placed on ``step`` (as last checked) and unknown columns now."""
+    stored = draft.get("problems", {})
+    count = sum(len(v) for k, v in stored.items() if k == step or k.startswith(f"{step}:"))
+    if step not in ("transformations", "targets") or columns is None:
+        return count
+    for index, row in enumerate(draft.get(step, [])):
+        for name in FIELDS.get(row["kind"], {}):
+            if f"{step}:{index}:{name}" in stored:
+                continue
+            picker = columns.picker(step, index, name)
+            count += len(picker.unknown) if picker else 0
+    return count

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import template
 
 from pipelines_app import permissions, storage_browser
-from pipelines_app.column_picker import FIELDS, DraftColumns
+from pipelines_app.column_picker import FIELDS, DraftColumns, problem_count
 from pipelines_app.data_policy import policy_for
 
 register = template.Library()
@@ -61,32 +61,22 @@ def path_matches(context, draft, path):
 
 
 @register.simple_tag(takes_context=True)
-def column_picker(context, draft, section, index, name):
-    if section not in ("transformations", "targets") or index is None:
+def column_field(context, draft, section, index, name):
+    """None when the field names no column; else ``{"picker": Picker or None}``."""
+    if section not in ("transformations", "targets") or index is None or not draft:
+        return None
+    rows = draft.get(section, [])
+    if index >= len(rows) or name not in FIELDS.get(rows[index]["kind"], {}):
         return None
     columns = _columns(context, draft)
-    return columns.picker(section, index, name) if columns is not None else None
+    return {"picker": columns.picker(section, index, name) if columns is not None else None}
 
 
 @register.simple_tag(takes_context=True)
 def step_problem_count(context, draft, step) -> int:
-    """Problems the Review found on ``step`` (as last checked) and unknown columns now."""
     if not draft or "problems" not in draft:
         return 0
-    stored = draft["problems"]
-    count = sum(len(v) for k, v in stored.items() if k == step or k.startswith(f"{step}:"))
-    if step not in ("transformations", "targets"):
-        return count
-    columns = _columns(context, draft)
-    if columns is None:
-        return count
-    for index, row in enumerate(draft.get(step, [])):
-        for name in FIELDS.get(row["kind"], {}):
-            if f"{step}:{index}:{name}" in stored:
-                continue
-            picker = columns.picker(step, index, name)
-            count += len(picker.unknown) if picker else 0
-    return count
+    return problem_count(draft, step, _columns(context, draft))
 
 
 @register.simple_tag(takes_context=True)

@@ -103,6 +103,13 @@ def test_a_path_or_wildcard_says_how_many_files_it_matches(client, cast, lake):
     assert "2 files match" in one.content.decode()
     none = client.get(url(key, "match", row=0) + "&r0-path=landing/customer/*.csv")
     assert "No file matches <code>landing/customer/*.csv</code>" in none.content.decode()
+    # the same warning on the row's field when the step is drawn, and on the Review step
+    sources = {"r0-kind": "csv", "r0-id": "customers", "r0-path": "landing/customer/*.csv"}
+    step = post(client, key, "sources", sources, "check").content.decode()
+    field = step.split('data-field="path"')[1].split('data-field="header"')[0]
+    assert "No file matches <code>landing/customer/*.csv</code>" in field
+    review = client.get(f"/pipelines/draft/{key}/review/").content.decode()
+    assert "no file matches <code>landing/customer/*.csv</code> now" in review
 
 
 @pytest.mark.parametrize(
