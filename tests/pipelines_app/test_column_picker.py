@@ -97,7 +97,7 @@ def test_review_places_a_column_problem_at_its_field_without_a_line_number(clien
     page = client.get(f"/pipelines/draft/{key}/transformations/").content.decode()
     card = page.split('class="row-card"')[1]
     keys = card.split('data-field="keys"')[1].split('data-field="keep"')[0]
-    assert 'column &quot;contry&quot; is not in dataset' in keys
+    assert "column &quot;contry&quot; is not in dataset" in keys
     assert "is not in dataset" not in card.split('class="form-grid"')[0]
     assert "step-mark" in page
 

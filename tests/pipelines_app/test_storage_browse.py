@@ -197,3 +197,44 @@ def test_a_sample_shows_rows_and_types_and_becomes_the_schema(client, cast, lake
     schema = files.read("applications/sales/staging/schemas/cust.avsc")
     assert b'"country_code"' in schema and b'"int"' in schema
     assert b'schemaRef="schemas/cust.avsc"' in files.read(change.path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "applications/sales-other/staging/schemas/x.avsc",
+        "applications/sales/staging/pipelines/x.avsc",
+        "applications/sales/staging/schemas/../../x.avsc",
+    ],
+)
+def test_a_change_request_writes_schemas_of_its_own_layer_only(cast, repo, path):
+    from pipelines_app import services
+    from pipelines_app.testing import pipeline_xml
+
+    xml = pipeline_xml()
+    with pytest.raises(services.BadInput):
+        services.change_request_create(
+            author=cast.alice,
+            application="sales",
+            layer="staging",
+            kind="pipeline",
+            xml=xml,
+            title="t",
+            extra_files={path: SCHEMA},
+        )
+    assert not ChangeRequest.objects.exists()
+    # the same schema in its own layer is accepted, committed beside the pipeline
+    own = "applications/sales/staging/schemas/extra.avsc"
+    change = services.change_request_create(
+        author=cast.alice,
+        application="sales",
+        layer="staging",
+        kind="pipeline",
+        xml=xml,
+        title="t",
+        extra_files={own: SCHEMA},
+    )
+    assert repo.files(change.head_commit).read(own) == SCHEMA
+
+
+SCHEMA = b'{"type": "record", "name": "x", "fields": [{"name": "a", "type": "int"}]}\n'
