@@ -8,6 +8,8 @@ from django import template
 from pipelines_app import permissions, storage_browser
 from pipelines_app.column_picker import FIELDS, DraftColumns, problem_count
 from pipelines_app.data_policy import policy_for
+from pipelines_app.draft_files import draft_repo_files
+from pipelines_app.views.checking import main_files
 
 register = template.Library()
 
@@ -44,9 +46,6 @@ def _columns(context, draft) -> DraftColumns | None:
         return None
 
     def compute():
-        from pipelines_app.views.checking import main_files
-        from pipelines_app.views.storage import draft_repo_files
-
         return DraftColumns(draft, main_files(), draft_repo_files(draft))
 
     return _memo(context, "columns", compute)
@@ -94,3 +93,23 @@ def source_path_warnings(context, draft) -> list[dict]:
         if found.counted and not found.problem and not found.count:
             warnings.append({"index": index, "path": path})
     return warnings
+
+
+@register.simple_tag(takes_context=True)
+def column_warnings(context, draft) -> list[dict]:
+    """Columns the steps name that their dataset, known only from a sample, does not have (the
+    validator reports those a schema rules out; these it cannot see)."""
+    columns = _columns(context, draft)
+    if columns is None:
+        return []
+    stored = draft.get("problems", {})
+    found = []
+    for step in ("transformations", "targets"):
+        for index, row in enumerate(draft.get(step, [])):
+            for name in FIELDS.get(row["kind"], {}):
+                if f"{step}:{index}:{name}" in stored:
+                    continue
+                picker = columns.picker(step, index, name)
+                for text in picker.unknown if picker else ():
+                    found.append({"step": step, "index": index, "text": text})
+    return found

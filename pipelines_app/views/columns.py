@@ -10,6 +10,8 @@ from django.views.decorators.http import require_http_methods
 
 from pipelines_app import permissions
 from pipelines_app.column_picker import FIELDS, DraftColumns, problem_count
+from pipelines_app.draft_files import draft_repo_files
+from pipelines_app.views.checking import main_files
 from pipelines_app.views.common import page, respond
 from pipelines_app.views.drafts import get_draft, lost_draft
 from pipelines_app.views.rows import rows_from_post
@@ -38,9 +40,6 @@ def column_picker(request, key: str):
     rows = current[step]
     if index >= len(rows) or name not in FIELDS.get(rows[index]["kind"], {}):
         raise Http404("No such field")
-    from pipelines_app.views.checking import main_files
-    from pipelines_app.views.storage import draft_repo_files
-
     columns = DraftColumns(current, main_files(), draft_repo_files(draft))
     context = {
         "picker": columns.picker(step, index, name),

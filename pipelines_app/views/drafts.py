@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from pipelines_app import forms as f
 from pipelines_app import permissions, services
+from pipelines_app.draft_files import draft_repo_files
 from pipelines_app.views.common import highlighted_xml
 from pipelines_app.views.placing import problems_by_place
 from pipelines_app.views.rows import build_rows, form_issues, raw_rows
@@ -218,8 +219,6 @@ def propose(request, key: str, draft: dict, submitted: dict, *, application, lay
     the change request's page, or None with an error message when refused."""
     draft["submit"] = submitted
     title, description = submitted["title"], submitted["description"]
-    from pipelines_app.views.storage import draft_repo_files
-
     extra_files = draft_repo_files(draft) if kind == "pipeline" else {}
     try:
         if draft["change_request"]:

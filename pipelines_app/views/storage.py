@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from pipelines_app import permissions, storage_browser
 from pipelines_app.data_policy import policy_for
+from pipelines_app.views.checking import main_files
 from pipelines_app.views.common import page, respond
 from pipelines_app.views.drafts import get_draft, lost_draft
 from pipelines_app.views.rows import rows_from_post
@@ -222,29 +224,9 @@ def storage_schema(request, key: str, draft: dict, policy):
             draft["sources"][row]["data"]["schema_ref"] = ref
     request.session.modified = True
     if problem:
-        from django.contrib import messages
-
         messages.error(request, problem)
     return redirect(_sources_url(key))
 
 
 def _on_main(path: str) -> bool:
-    from pipelines_app.views.checking import main_files
-
     return main_files().read(path) is not None
-
-
-def draft_repo_files(draft: dict) -> dict[str, bytes]:
-    """The files (repo path -> bytes) a draft writes besides its definition: the schemas made
-    from samples that a source still names."""
-    wanted = set()
-    layer = draft["basics"].get("layer") or ""
-    application = draft["basics"].get("application") or ""
-    for row in draft.get("sources", []):
-        ref = (row["data"].get("schema_ref") or "").strip()
-        if ref:
-            try:
-                wanted.add(resolve_schema_path(application, layer, ref))
-            except ValueError:
-                continue
-    return {p: d.encode() for p, d in draft.get("files", {}).items() if p in wanted}

@@ -13,6 +13,7 @@ from django.utils import timezone
 from config_repo.layout import definition_path
 from pipelines_app import forms as f
 from pipelines_app import permissions
+from pipelines_app.draft_files import draft_repo_files
 from pipelines_app.views.checking import check_definition
 from pipelines_app.views.common import page, respond
 from pipelines_app.views.drafts import (
@@ -32,7 +33,6 @@ from pipelines_app.views.rows import (
     row_form,
     rows_from_post,
 )
-from pipelines_app.views.storage import draft_repo_files
 from pipelines_app.views.xml_editor import PIPELINE_STARTER, STARTERS
 from spark_runner.definition import render as render_xml
 

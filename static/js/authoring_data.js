@@ -5,7 +5,6 @@
   function fire(input) {
     input.dispatchEvent(new Event("input", { bubbles: true }));
     input.dispatchEvent(new Event("change", { bubbles: true }));
-    input.dispatchEvent(new Event("picked"));
   }
 
   function pickFile(button) {

@@ -182,6 +182,12 @@ def test_a_sample_shows_rows_and_types_and_becomes_the_schema(client, cast, lake
     field = page.split('data-field="keys"')[1].split('data-field="keep"')[0]
     assert "is not in dataset" in field and "did you mean" in field
     assert "step-mark" in page
+    # before the schema is kept, the Review warns of it too (the validator cannot see it)
+    sampled_only = dict(sources)
+    post(client, key, "sources", sampled_only, "check")
+    review = client.get(f"/pipelines/draft/{key}/review/").content.decode()
+    assert "contry_code" in review and "as sampled" in review
+    post(client, key, "sources", {**sources, "r0-schema_ref": "schemas/cust.avsc"}, "check")
     # when the name is fixed and the pipeline submitted, the schema is in the same change
     steps["r0-keys"] = "country_code"
     assert post(client, key, "transformations", steps).status_code == 302
