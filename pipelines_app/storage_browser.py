@@ -107,6 +107,8 @@ def listing(policy: DataPolicy, root_index: int, folder: str) -> tuple[Root, str
     root = _root(policy, root_index)
     folder = _check_relative(folder)
     location = os.path.join(root.path, folder) if folder else root.path
+    if root.own and not folder and not os.path.exists(location):
+        return root, folder, []  # nothing has landed for this application yet
     if not _visible(policy, location) or not os.path.isdir(location):
         raise Refused(f'there is no folder "{folder or "/"}" here')
     entries = []

@@ -126,6 +126,13 @@ def test_matching_refuses_what_lies_outside(client, cast, lake, path):
     assert "hunter2" not in sample and "4111" not in sample and "problem" in sample
 
 
+def test_a_new_application_has_an_empty_data_folder(cast):
+    policy = data_policy.policy_for("sales")
+    assert storage_browser.listing(policy, 0, "")[2] == []
+    with pytest.raises(storage_browser.Refused):
+        storage_browser.listing(policy, 0, "landing")
+
+
 def test_the_browser_module_confines_every_entry(cast, lake):
     policy = data_policy.policy_for("sales")
     os.symlink(lake["outside"] / "passwords.csv", lake["own"] / "landing" / "pw.csv")
