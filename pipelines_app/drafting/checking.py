@@ -43,12 +43,15 @@ def main_files():
         return _NoFiles()
 
 
-def check_definition(path: str, data: bytes) -> list[Problem]:
-    """Every problem of the definition at ``path``, as it would stand on main."""
+def check_definition(path: str, data: bytes, extra: dict | None = None) -> list[Problem]:
+    """Every problem of the definition at ``path``, as it would stand on main (with the
+    ``extra`` files its change request also writes, e.g. schemas made from samples)."""
     from pipelines_app.data_policy import policies
+    from pipelines_app.proposals import Overlay
 
     try:
-        report = validate(_WithFile(main_files(), path, data), [path], policies())
+        files = Overlay(main_files(), extra) if extra else main_files()
+        report = validate(_WithFile(files, path, data), [path], policies())
     except DefinitionInvalid as invalid:
         return list(invalid.problems)
     except Exception:  # a validator bug must not cost the author their page

@@ -12,6 +12,7 @@ from django.urls import reverse
 from pipelines_app import forms as f
 from pipelines_app import permissions, services
 from pipelines_app.audit import client_of
+from pipelines_app.draft_files import draft_repo_files
 from pipelines_app.drafting.placing import problems_by_place
 from pipelines_app.drafting.rows import build_rows, form_issues, raw_rows
 from pipelines_app.views.common import highlighted_xml
@@ -219,6 +220,7 @@ def propose(request, key: str, draft: dict, submitted: dict, *, application, lay
     the change request's page, or None with an error message when refused."""
     draft["submit"] = submitted
     title, description = submitted["title"], submitted["description"]
+    extra_files = draft_repo_files(draft) if kind == "pipeline" else {}
     try:
         if draft["change_request"]:
             change = services.change_request_update(
@@ -227,6 +229,7 @@ def propose(request, key: str, draft: dict, submitted: dict, *, application, lay
                 xml=xml,
                 title=title,
                 description=description,
+                extra_files=extra_files,
                 client=client_of(request),
             )
         else:
@@ -242,6 +245,7 @@ def propose(request, key: str, draft: dict, submitted: dict, *, application, lay
                 definition_id=(draft.get("definition_id") or draft["basics"].get("id"))
                 if draft["locked"]
                 else None,
+                extra_files=extra_files,
                 client=client_of(request),
             )
     except services.ChangeRequestInvalid as invalid:

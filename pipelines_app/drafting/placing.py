@@ -90,9 +90,29 @@ def place_problems(
             kind = rows[step][index]["kind"]
             form = f.ROW_FORMS[step].get(kind)
             field = field_named(problem.message, form.base_fields) if form else None
-        text = problem_text(problem)
+            if field is None:
+                field = column_field(problem.message, rows[step][index])
+        # On a step the field or row shows where; the line:column is for the XML editor.
+        text = problem_text(problem) if step is None else problem.message
         placed.append({"step": step, "index": index, "field": field, "text": text})
     return placed
+
+
+def column_field(message: str, row: dict) -> str | None:
+    """The column field of ``row`` that holds the first column the message quotes, e.g.
+    ``column "contry_code" is not in dataset "customers"`` -> keys."""
+    from pipelines_app.column_picker import FIELDS
+
+    quoted = re.findall(r'"([^"]+)"', message)
+    if not quoted:
+        return None
+    name = quoted[0]
+    for field in FIELDS.get(row["kind"], {}):
+        value = row["data"].get(field) or ""
+        words = re.findall(r"[A-Za-z0-9_$]+", value)
+        if name in words:
+            return field
+    return None
 
 
 def place_key(issue: dict) -> str:

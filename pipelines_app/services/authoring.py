@@ -40,12 +40,13 @@ def change_request_create(
     new_id: str | None = None,
     submit: bool = True,
     client: Client = NO_CLIENT,
+    extra_files: dict[str, bytes] | None = None,
 ) -> ChangeRequest:
     """Propose a change: a branch ``cr/<number>-<id>`` with one commit authored by ``author``.
 
     The whole application is validated with the change applied first; when it is invalid
     ``ChangeRequestInvalid(problems)`` is raised and nothing is committed. ``submit=False`` keeps
-    the change request a draft.
+    the change request a draft. ``extra_files``: schemas the definition needs, committed with it.
     """
     application = application_get(application)
     require(author, application, Role.AUTHOR)
@@ -65,7 +66,8 @@ def change_request_create(
         new_id=new_id,
         files=before,
     )
-    file_changes.check(application.name, before, proposal.changes)
+    changes = {**_checked_extras(application.name, layer, extra_files), **proposal.changes}
+    file_changes.check(application.name, before, changes)
 
     branch = None
     try:
@@ -89,7 +91,7 @@ def change_request_create(
             head = git_call(
                 repo.commit,
                 branch,
-                proposal.changes,
+                changes,
                 message=f"CR #{change_request.number}: {title}",
                 author=actor_for(author),
                 expected_head=base,
@@ -137,6 +139,7 @@ def change_request_update(
     title: str | None = None,
     description: str | None = None,
     client: Client = NO_CLIENT,
+    extra_files: dict[str, bytes] | None = None,
 ) -> ChangeRequest:
     """A new commit on the change's branch. Approvals given to an earlier head stop counting."""
     repo = config_repository()
@@ -156,7 +159,7 @@ def change_request_update(
         if description is not None:
             fields["description"] = description
         if xml is not None and change_request.action != Action.DELETE:
-            _update_content(repo, change_request, author, xml)
+            _update_content(repo, change_request, author, xml, extra_files)
             fields.update(
                 head_commit=change_request.head_commit,
                 lines_changed=change_request.lines_changed,
@@ -181,7 +184,19 @@ def change_request_update(
     return change_request
 
 
-def _update_content(repo, change_request: ChangeRequest, author, xml) -> None:
+def _checked_extras(application: str, layer: str, extra_files) -> dict[str, bytes]:
+    """Schema files proposed beside a definition: each in the application's layer and valid."""
+    checked = {}
+    for path, data in (extra_files or {}).items():
+        name = path.rpartition("/schemas/")[2]
+        if file_changes.schema_path(application, layer, name) != path:
+            raise BadInput(f"{path} is not a schema file of {application}/{layer}")
+        file_changes.check_schema(file_changes._content(data), path)
+        checked[path] = data
+    return checked
+
+
+def _update_content(repo, change_request: ChangeRequest, author, xml, extra_files=None) -> None:
     if not repo.branch_exists(change_request.branch):
         raise InvalidState(
             f"the branch {change_request.branch} is gone from the config repository; "
@@ -205,9 +220,14 @@ def _update_content(repo, change_request: ChangeRequest, author, xml) -> None:
                 f"{change_request.definition_id!r}"
             )
     head_files = repo.files(change_request.head_commit)
-    if head_files.read(change_request.path) == data:
+    extras = _checked_extras(application, change_request.layer, extra_files)
+    changes = {
+        path: content
+        for path, content in {**extras, change_request.path: data}.items()
+        if head_files.read(path) != content
+    }
+    if not changes:
         return
-    changes = {change_request.path: data}
     file_changes.check(application, head_files, changes)
     head = git_call(
         repo.commit,

@@ -13,6 +13,7 @@ from django.utils import timezone
 from config_repo.layout import definition_path
 from pipelines_app import forms as f
 from pipelines_app import permissions
+from pipelines_app.draft_files import draft_repo_files
 from pipelines_app.drafting.checking import check_definition
 from pipelines_app.drafting.drafts import (
     basics_form,
@@ -215,7 +216,8 @@ def wizard_review(request, key: str, draft: dict):
     if pipeline is not None:
         application = draft["basics"]["application"]
         path = definition_path(application, pipeline.layer, "pipeline", pipeline.id)
-        placed = place_problems(path, xml, check_definition(path, xml), draft)
+        found = check_definition(path, xml, draft_repo_files(draft))
+        placed = place_problems(path, xml, found, draft)
     return review_page(
         request,
         key,

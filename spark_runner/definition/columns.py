@@ -66,7 +66,10 @@ def check_columns(
     lookup_columns: Callable[[str], Columns],
     target_columns: Callable[[m.Target], Columns],
     report: Report,
+    seen: Callable[[int, dict[str, Columns]], None] | None = None,
 ) -> None:
+    """``seen(i, datasets)``: the datasets as they stand before step ``i`` (and after the
+    last, with ``i`` the number of steps): what the wizard's column pickers offer."""
     cols: dict[str, Columns] = {s.id: source_columns(s) for s in pipeline.sources}
 
     def need(step_tag: str, loc, dataset: str, names: Sequence[str], role: str = "") -> None:
@@ -81,7 +84,9 @@ def check_columns(
                     f"{did_you_mean(name, known)}",
                 )
 
-    for step in pipeline.transformations:
+    for position, step in enumerate(pipeline.transformations):
+        if seen is not None:
+            seen(position, dict(cols))
         tag, loc = step.tag, step.loc
         result: Columns
         if isinstance(step, m.Deduplicate):
@@ -116,6 +121,8 @@ def check_columns(
             result = _aggregate(step, cols, need, report)
         cols[step_result(step)] = result
 
+    if seen is not None:
+        seen(len(pipeline.transformations), dict(cols))
     default = last_dataset(pipeline)
     for target in pipeline.targets:
         names = [*getattr(target, "partition_by", ()), *getattr(target, "keys", ())]

@@ -271,3 +271,8 @@ def _adder(path: str, problems: list[Problem]):
         problems.append(Problem(path, line, column, message))
 
     return add
+
+
+def lookup_columns(files: FileSource, reference: str) -> Columns:
+    """The columns of lookup ``reference`` (its file's header), None when unknown."""
+    return _Context(files).lookup(reference)[0]
