@@ -145,6 +145,12 @@ HUB_SPARK_WAREHOUSE = env_str("HUB_SPARK_WAREHOUSE", str(VAR_DIR / "spark-wareho
 HUB_METASTORE_URL = env_str("HUB_METASTORE_URL", "")
 # Column-name patterns that mark personal data for the governance checks (empty: built-in list).
 HUB_PII_PATTERNS = env_list("HUB_PII_PATTERNS", [])
+# Previews and dry runs (docs/operators/preview.md): their queue, the rows read per source, the
+# seconds one preview may take, and whether a proposed or updated change is dry-run.
+HUB_PREVIEW_QUEUE = env_str("HUB_PREVIEW_QUEUE", "preview")
+HUB_PREVIEW_ROWS = env_int("HUB_PREVIEW_ROWS", 1000)
+HUB_PREVIEW_SECONDS = env_int("HUB_PREVIEW_SECONDS", 20)
+HUB_DRY_RUNS = env_bool("HUB_DRY_RUNS", True)
 
 # --- Celery
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

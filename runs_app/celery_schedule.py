@@ -22,6 +22,8 @@ CONTROL_TASKS = frozenset(
     }
 )
 EXPIRES_PERIODS = 10
+# Previews and dry runs on sample data: a queue of their own (HUB_PREVIEW_QUEUE).
+PREVIEW_TASKS = frozenset({"pipelines_app.tasks.step_preview", "pipelines_app.tasks.dry_run"})
 
 
 def _seconds(name: str) -> float:
@@ -58,6 +60,8 @@ def queue_for(task_name: str) -> str:
     run queue ("" = Celery's default queue)."""
     if task_name in CONTROL_TASKS:
         return get("HUB_CONTROL_QUEUE")
+    if task_name in PREVIEW_TASKS:
+        return get("HUB_PREVIEW_QUEUE")
     return get("HUB_TASK_QUEUE")
 
 

@@ -46,6 +46,8 @@ _DEFAULTS = {
     # Queue of the control tasks (schedule tick, reaper and lost-message re-send, SLA check,
     # notifications, webhook deliveries): a consumer of its own, never behind a run.
     "HUB_CONTROL_QUEUE": lambda: env_str("HUB_CONTROL_QUEUE", "control"),
+    # Queue of previews and dry runs on sample data (a warm Spark session, short tasks).
+    "HUB_PREVIEW_QUEUE": lambda: env_str("HUB_PREVIEW_QUEUE", "preview"),
     # A worker whose job node ended starts the next ready node itself (no broker round trip)
     # when nothing else waits, up to this many times in a row; 0 turns it off.
     "HUB_HANDOFF_LIMIT": lambda: env_int("HUB_HANDOFF_LIMIT", 100),

@@ -11,6 +11,7 @@ from config_repo.errors import ConfigRepoError
 from pipelines_app import audit, governance, proposals
 from pipelines_app.errors import BadInput, InvalidState, NotAllowed
 from pipelines_app.models import OPEN_STATUSES, Action, ChangeRequest, Role, Status
+from pipelines_app.services.dry_runs import dry_runs_schedule
 from pipelines_app.services.repository import config_repository
 from pipelines_app.services.shared import (
     actor_for,
@@ -101,6 +102,7 @@ def change_request_create(
                 change_request.status = Status.IN_REVIEW
                 change_request.submitted_at = timezone.now()
             change_request.save()
+            dry_runs_schedule(change_request)
             audit.record(
                 author,
                 "change_request.create",
@@ -165,6 +167,8 @@ def change_request_update(
         for name, value in fields.items():
             setattr(change_request, name, value)
         change_request.save(update_fields=[*fields, "updated_at"])
+        if "head_commit" in fields:
+            dry_runs_schedule(change_request)
         audit.record(
             author,
             "change_request.update",
