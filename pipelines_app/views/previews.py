@@ -47,7 +47,7 @@ def step_preview_start(request, key: str):
     if pipeline is None:
         context["problems"] = [i["text"] for i in issues[:5]]
         return render(request, PARTIAL, context)
-    step, source = request.POST.get("step", ""), request.POST.get("source", "")
+    step, source = request.POST.get("step", ""), _source_id(pipeline, request.POST)
     try:
         preview = step_previews.step_preview_request(
             user=request.user,
@@ -62,6 +62,14 @@ def step_preview_start(request, key: str):
         return render(request, PARTIAL, context)
     context["preview"] = preview
     return render(request, PARTIAL, context)
+
+
+def _source_id(pipeline, post) -> str:
+    """The source a "Sample rows" button names by its row (the id may be edited on the page)."""
+    row = post.get("source_row", "")
+    if row.isdigit() and int(row) < len(pipeline.sources):
+        return pipeline.sources[int(row)].id
+    return post.get("source", "")
 
 
 @page

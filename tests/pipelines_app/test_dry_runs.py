@@ -212,3 +212,45 @@ def test_originals_are_for_authors_and_operators_of_every_application_whose_data
     assert [sees(u, own) for u in (cast.bob, cast.mallory)] == [False, False]
     assert sees(cast.alice, others) is False  # no role in the other application
     assert sees(cast.admin, others) is True
+
+
+def test_the_wizard_previews_a_step_of_the_draft_as_it_stands_on_the_page(cast, client):
+    client.force_login(cast.alice)
+    key = client.get("/pipelines/new/")["Location"].rsplit("/", 3)[-3]
+    basics = {"application": APP, "layer": "staging", "id": "pv_wizard", "version": "1.0"}
+    client.post(f"/pipelines/draft/{key}/basics/", {**basics, "action": "next"})
+    source = {
+        "r0-kind": "csv",
+        "r0-id": "c",
+        "r0-path": "in/customers.csv",
+        "r0-header": "on",
+        "r0-delimiter": ",",
+        "r0-load_policy": "onDemand",
+        "r0-on_invalid_rows": "fail",
+    }
+    client.post(f"/pipelines/draft/{key}/sources/", {**source, "action": "next"})
+    page = client.get(f"/pipelines/draft/{key}/transformations/").content.decode()
+    assert f"/pipelines/preview/{key}/" not in page  # no step yet, no button
+    steps = {  # typed on the page, not saved: no target either
+        "r0-kind": "deduplicate",
+        "r0-source": "c",
+        "r0-keys": "id",
+        "r0-keep": "first",
+        "r1-kind": "mask",
+        "r1-source": "c",
+        "r1-columns": "email",
+        "r1-strategy": "redact",
+    }
+
+    started = client.post(
+        f"/pipelines/preview/{key}/",
+        {**steps, "section": "transformations", "step": "2", "target": "step-preview-2"},
+    ).content.decode()
+
+    assert 'id="step-preview-2"' in started and "Previewing on a sample" in started
+    preview = _finished(StepPreview, user=cast.alice)
+    shown = client.get(f"/pipelines/previews/{preview.id}/?target=step-preview-2").content
+    assert "aria-busy" not in shown.decode()
+    assert "Rows out of step 2" in shown.decode() and "email before" in shown.decode()
+    assert "1. deduplicate" in shown.decode()
+    assert not (dry_run_root() / "_preview").exists()
