@@ -22,7 +22,7 @@ PARTIAL = "pipelines_app/partials/step_preview.html"
 # The language needs a target; a step preview stops before the targets and never writes one.
 _UNUSED_TARGET = {
     "kind": "csv",
-    "data": {"path": "_preview", "mode": "overwrite", "delimiter": ","},
+    "data": {"path": "_preview", "mode": "overwrite", "compression": "none", "delimiter": ","},
 }
 
 

@@ -218,6 +218,7 @@ def test_the_wizard_previews_a_step_of_the_draft_as_it_stands_on_the_page(cast, 
     client.force_login(cast.alice)
     key = client.get("/pipelines/new/")["Location"].rsplit("/", 3)[-3]
     basics = {"application": APP, "layer": "staging", "id": "pv_wizard", "version": "1.0"}
+    basics |= {"owner": "team", "sla": "PT2H", "schedule": "0 * * * *"}
     client.post(f"/pipelines/draft/{key}/basics/", {**basics, "action": "next"})
     source = {
         "r0-kind": "csv",
