@@ -255,3 +255,16 @@ def test_the_wizard_previews_a_step_of_the_draft_as_it_stands_on_the_page(cast, 
     assert "Rows out of step 2" in shown.decode() and "email before" in shown.decode()
     assert "1. deduplicate" in shown.decode()
     assert not (dry_run_root() / "_preview").exists()
+
+
+def test_a_worker_of_the_preview_queue_alone_warms_a_spark_session_by_itself(worker_env):  # noqa: F811
+    from tests.runs_app.test_spark_runs import _jvms
+
+    queue = worker_env["queue"] + "-preview-only"
+    env = {**worker_env["env"], "HUB_RUNNER": "", "HUB_PREVIEW_QUEUE": queue}
+    alone = Worker(env, queue)
+    try:
+        # nothing is sent to it: the worker starts its session when it starts
+        assert wait_for(lambda: _jvms(alone.process.pid), timeout=240)
+    finally:
+        alone.stop()
