@@ -91,14 +91,15 @@ def dry_run_execute(dry_run_id: int) -> DryRun | None:
         "ok": PreviewStatus.PASSED,
         "cut_short": PreviewStatus.CUT_SHORT,
     }.get(result.get("status"), PreviewStatus.FAILED)
-    DryRun.objects.filter(id=dry_run_id, status=PreviewStatus.RUNNING).update(
-        status=status,
-        result=result,
-        main_result=main_result or {},
-        main_commit=main,
-        finished_at=timezone.now(),
-    )
-    _store_counts(dry_run.change_request_id, dry_run.head_commit)
+    with transaction.atomic():  # the result and the change's finding counts appear together
+        DryRun.objects.filter(id=dry_run_id, status=PreviewStatus.RUNNING).update(
+            status=status,
+            result=result,
+            main_result=main_result or {},
+            main_commit=main,
+            finished_at=timezone.now(),
+        )
+        _store_counts(dry_run.change_request_id, dry_run.head_commit)
     return DryRun.objects.get(id=dry_run_id)
 
 
