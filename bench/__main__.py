@@ -16,6 +16,7 @@ BENCHMARKS = (
     ("orchestration_pages", "issue 5", "run-list queries and /metrics at a million runs"),
     ("orchestration_profile", "issue 5", "where one tiny run's time goes"),
     ("pages", "issue 12", "every page and API endpoint at a million runs, through gunicorn"),
+    ("preview", "issue 13", "step preview p50/p95 on a 1,000-row sample; a two-pipeline dry run"),
 )
 
 

@@ -54,6 +54,7 @@ SEVERITY = {
     "pii_unmasked": HIGH,
     "schema_column_dropped": HIGH,
     "schema_type_changed": HIGH,
+    "dry_run_failed": HIGH,
     "missing_owner": MEDIUM,
     "missing_sla": MEDIUM,
     "missing_schedule": MEDIUM,
@@ -356,7 +357,7 @@ def change_request_findings(repo, change_request) -> list[Finding]:
     application = change_request.application.name
     changes = change_diff(repo, base, head)
     paths = {c.path for c in changes} | {c.old_path for c in changes if c.old_path}
-    policy = policy_findings(application, repo.files(head), paths)
+    policy = policy_findings(application, repo.files(head), paths) + _dry_runs(change_request)
     patterns = tuple(p.pattern for p in pii_patterns())
     key = (str(repo.path), application, base, head, patterns)
     cached = _findings.get(key)
@@ -366,6 +367,15 @@ def change_request_findings(repo, change_request) -> list[Finding]:
     if is_sha(base) and is_sha(head):
         _findings.put(key, tuple(findings))
     return policy + findings
+
+
+def _dry_runs(change_request) -> list[Finding]:
+    """A failed dry run at the head (read afresh: it ends after the change was proposed)."""
+    if getattr(change_request, "pk", None) is None:
+        return []
+    from pipelines_app.services.dry_runs import failed_findings
+
+    return failed_findings(change_request)
 
 
 def policy_findings(application: str, after, changed_paths) -> list[Finding]:

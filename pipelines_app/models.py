@@ -3,6 +3,8 @@
 The XML definitions themselves live only in git (config_repo); these rows point at commits.
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -327,3 +329,72 @@ class AllowedHiveDatabase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.access})"
+
+
+# ---------------------------------------------------------------- previews and dry runs
+# A preview runs a pipeline on a sample in the preview queue (spark_runner/engine/preview.py);
+# these rows carry the request to the worker and its result back to the page that polls.
+
+
+class PreviewStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    PASSED = "passed", "Passed"
+    FAILED = "failed", "Failed"
+    CUT_SHORT = "cut_short", "Cut short"
+
+
+class StepPreview(models.Model):
+    """One author's preview of a draft in the wizard (a step, or a database source's sample).
+    The result holds a mask's original values only when its user was allowed to read them."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    xml = models.TextField()
+    step = models.PositiveIntegerField(null=True, blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    reveal = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=16, choices=PreviewStatus.choices, default=PreviewStatus.PENDING
+    )
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"preview {self.pk} ({self.status})"
+
+
+class DryRun(models.Model):
+    """A changed pipeline of a change request run on sample data at the change's head commit,
+    and the same pipeline on ``main`` (for the schema and row-count difference)."""
+
+    change_request = models.ForeignKey(
+        ChangeRequest, on_delete=models.CASCADE, related_name="dry_runs"
+    )
+    head_commit = models.CharField(max_length=40)
+    main_commit = models.CharField(max_length=40, blank=True)
+    path = models.CharField(max_length=500)
+    pipeline_id = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=16, choices=PreviewStatus.choices, default=PreviewStatus.PENDING
+    )
+    result = models.JSONField(default=dict, blank=True)
+    main_result = models.JSONField(default=dict, blank=True)  # {} when not on main
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["change_request", "head_commit", "path"], name="one_dry_run_per_head_path"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"dry run of {self.pipeline_id} at {self.head_commit[:10]} ({self.status})"

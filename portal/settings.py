@@ -146,7 +146,7 @@ HUB_SPARK_WAREHOUSE = env_str("HUB_SPARK_WAREHOUSE", str(VAR_DIR / "spark-wareho
 HUB_METASTORE_URL = env_str("HUB_METASTORE_URL", "")
 # Column-name patterns that mark personal data for the governance checks (empty: built-in list).
 HUB_PII_PATTERNS = env_list("HUB_PII_PATTERNS", [])
-# The Spark engine's own settings; runs_app.runner.engine_settings() hands them to spark_runner.
+# The Spark engine's own settings; pipelines_app.engine_settings() hands them to spark_runner.
 HUB_SPARK_APP_NAME = env_str("HUB_SPARK_APP_NAME", "datahub-engine")
 HUB_SPARK_SHUFFLE_PARTITIONS = env_int("HUB_SPARK_SHUFFLE_PARTITIONS", 0)  # 0: Spark's choice
 HUB_SPARK_UI = env_bool("HUB_SPARK_UI", False)
@@ -197,6 +197,12 @@ HUB_HANDOFF_LIMIT = env_int("HUB_HANDOFF_LIMIT", 100)
 HUB_METRICS_TOKEN = env_str("HUB_METRICS_TOKEN", "")
 # The portal's address in notifications (links to a run).
 HUB_PORTAL_URL = env_str("HUB_PORTAL_URL", "http://localhost:8000")
+# Previews and dry runs (docs/operators/preview.md): their queue, the rows read per source, the
+# seconds one preview may take, and whether a proposed or updated change is dry-run.
+HUB_PREVIEW_QUEUE = env_str("HUB_PREVIEW_QUEUE", "preview")
+HUB_PREVIEW_ROWS = env_int("HUB_PREVIEW_ROWS", 1000)
+HUB_PREVIEW_SECONDS = env_int("HUB_PREVIEW_SECONDS", 20)
+HUB_DRY_RUNS = env_bool("HUB_DRY_RUNS", True)
 
 # --- Celery
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

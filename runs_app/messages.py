@@ -26,6 +26,8 @@ CONTROL_TASKS = frozenset(
         DELIVER_WEBHOOK,
     }
 )
+# Previews and dry runs on sample data: a queue of their own (HUB_PREVIEW_QUEUE).
+PREVIEW_TASKS = frozenset({"pipelines_app.tasks.step_preview", "pipelines_app.tasks.dry_run"})
 
 
 def queue_for(task_name: str) -> str:
@@ -33,6 +35,8 @@ def queue_for(task_name: str) -> str:
     run queue ("" = Celery's default queue)."""
     if task_name in CONTROL_TASKS:
         return settings.HUB_CONTROL_QUEUE
+    if task_name in PREVIEW_TASKS:
+        return settings.HUB_PREVIEW_QUEUE
     return settings.HUB_TASK_QUEUE
 
 

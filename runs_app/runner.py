@@ -13,28 +13,11 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from pipelines_app.data_policy import run_policy
+from pipelines_app.engine_settings import engine_settings
 from runs_app.selectors import first_attempt
 
 _lock = threading.Lock()
 _runner = None
-
-
-def engine_settings(**overrides):
-    """The engine's settings, from the portal's (spark_runner reads no Django settings)."""
-    from spark_runner.engine import EngineSettings
-
-    values = {
-        "master": settings.SPARK_MASTER,
-        "data_root": str(settings.HUB_DATA_ROOT),
-        "warehouse_dir": str(settings.HUB_SPARK_WAREHOUSE),
-        "metastore_url": settings.HUB_METASTORE_URL or "",
-        "secrets_file": settings.HUB_SECRETS_FILE or "",
-        "app_name": settings.HUB_SPARK_APP_NAME,
-        "derby_dir": str(settings.HUB_METASTORE_DERBY_DIR),
-        "shuffle_partitions": settings.HUB_SPARK_SHUFFLE_PARTITIONS or None,
-        "spark_ui": settings.HUB_SPARK_UI,
-    }
-    return EngineSettings(**(values | overrides))
 
 
 class SparkRunner:

@@ -47,11 +47,11 @@ def start() -> bool:
 
 
 def _consumes_runs() -> bool:
-    """Only a worker that takes runs needs Spark: a control worker must not start a JVM (with
-    the embedded Derby metastore a second JVM would lock the run worker out of it)."""
+    """Only a worker that takes runs or previews needs Spark: a control worker must not start a
+    JVM (with the embedded Derby metastore a second JVM would lock the run worker out of it)."""
     runs = messages.run_queue_name()
     selected = current_app.amqp.queues.consume_from  # -Q; empty: every queue
-    return not selected or runs in selected
+    return not selected or runs in selected or settings.HUB_PREVIEW_QUEUE in selected
 
 
 def stop() -> None:

@@ -9,6 +9,8 @@ def _isolated_hub_paths(settings, tmp_path):
     settings.HUB_CONFIG_REPO = tmp_path / "config-repo"
     settings.HUB_DATA_ROOT = tmp_path / "data"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Dry runs need a preview worker; the tests of dry runs turn them on and start one.
+    settings.HUB_DRY_RUNS = False
     # Real hashing is slow on purpose; tests sign in hundreds of times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -149,3 +149,11 @@ def test_a_session_lasts_eight_hours_unless_configured(tmp_path):
 
     assert session_age({}) == 8 * 3600
     assert session_age({"HUB_SESSION_AGE_SECONDS": "1800"}) == 1800
+
+
+def test_compose_gives_previews_and_dry_runs_a_worker_of_their_own(compose):
+    from runs_app.celery_schedule import PREVIEW_TASKS, queue_for
+
+    command = compose["services"]["preview"]["command"]
+    assert command[command.index("-Q") + 1].split(",") == ["preview"]
+    assert {queue_for(task) for task in PREVIEW_TASKS} == {"preview"}

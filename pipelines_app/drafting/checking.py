@@ -47,7 +47,7 @@ def check_definition(path: str, data: bytes, extra: dict | None = None) -> list[
     """Every problem of the definition at ``path``, as it would stand on main (with the
     ``extra`` files its change request also writes, e.g. schemas made from samples)."""
     from pipelines_app.data_policy import policies
-    from pipelines_app.proposals import Overlay
+    from pipelines_app.file_changes import Overlay
 
     try:
         files = Overlay(main_files(), extra) if extra else main_files()

@@ -13,6 +13,7 @@ from pipelines_app import audit, file_changes, governance
 from pipelines_app.audit import NO_CLIENT, Client
 from pipelines_app.errors import BadInput, InvalidState, NotAllowed
 from pipelines_app.models import OPEN_STATUSES, Action, ChangeRequest, Role, Status
+from pipelines_app.services.dry_runs import dry_runs_schedule
 from pipelines_app.services.repository import config_repository
 from pipelines_app.services.shared import (
     actor_for,
@@ -105,6 +106,7 @@ def change_request_create(
                 change_request.status = Status.IN_REVIEW
                 change_request.submitted_at = timezone.now()
             change_request.save()
+            dry_runs_schedule(change_request)
             audit.record(
                 author,
                 "change_request.create",
@@ -170,6 +172,8 @@ def change_request_update(
         for name, value in fields.items():
             setattr(change_request, name, value)
         change_request.save(update_fields=[*fields, "updated_at"])
+        if "head_commit" in fields:
+            dry_runs_schedule(change_request)
         audit.record(
             author,
             "change_request.update",

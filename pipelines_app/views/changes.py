@@ -16,6 +16,7 @@ from pipelines_app.drafting.drafts import open_draft
 from pipelines_app.errors import ServiceError
 from pipelines_app.models import Status
 from pipelines_app.views.common import diff_lines, page, query_without_page, service_call
+from pipelines_app.views.previews import dry_run_context
 from webkit.responses import respond
 
 # ---------------------------------------------------------------- change requests
@@ -105,6 +106,7 @@ def detail_context(request, change, **extra) -> dict:
         "review_form": f.ReviewActionForm(),
         "comment_form": f.CommentForm(),
     }
+    context |= dry_run_context(change)
     return context | extra
 
 

@@ -1,5 +1,5 @@
 """Engine settings as plain values (no Django here): the portal builds them from its settings
-(``runs_app.runner.engine_settings``); ``from_env`` serves the engine run without the portal."""
+(``pipelines_app.engine_settings``); ``from_env`` serves the engine run without the portal."""
 
 from __future__ import annotations
 

@@ -146,6 +146,7 @@ def worker_env(django_db_setup, tmp_path_factory):
         "HUB_RETRY_BACKOFF_SECONDS": "0",
         "HUB_TASK_QUEUE": queue,
         "HUB_CONTROL_QUEUE": f"{queue}-control",
+        "HUB_PREVIEW_QUEUE": f"{queue}-preview",
         "PYTHONPATH": str(ROOT),
     }
     return {"env": env, "queue": queue, "base": base}
@@ -195,10 +196,14 @@ def celery_workers(worker_env, settings, transactional_db):
     settings.HUB_HEARTBEAT_SECONDS = 2
     settings.HUB_TASK_QUEUE = worker_env["queue"]
     settings.HUB_CONTROL_QUEUE = worker_env["env"]["HUB_CONTROL_QUEUE"]
+    settings.HUB_PREVIEW_QUEUE = worker_env["env"]["HUB_PREVIEW_QUEUE"]
     started = []
 
     def start(pool="solo", log=None):
-        queues = f"{worker_env['queue']},{settings.HUB_CONTROL_QUEUE}"
+        # the run worker also takes previews, as make run's does
+        queues = ",".join(
+            (worker_env["queue"], settings.HUB_CONTROL_QUEUE, settings.HUB_PREVIEW_QUEUE)
+        )
         worker = Worker(worker_env["env"], queues, pool, log=log)
         started.append(worker)
         return worker

@@ -74,6 +74,7 @@ def values(route: Route, world, keys: dict[str, str]) -> list[dict]:
         "step": "basics",
         "token_id": world.token_id,
         "name": "authors/wizard.md",
+        "preview_id": "00000000-0000-4000-8000-000000000000",  # a preview is its user's alone
         "key": keys["job" if route.name.startswith("pipelines:job") else "wizard"],
     }
     if route.name == "pipelines:wizard_xml":

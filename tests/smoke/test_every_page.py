@@ -69,6 +69,7 @@ EXPECTED = {
     "pipelines:change_comment": PAGE_POST_ONLY,
     "pipelines:change_detail": MEMBERS_ONLY,
     "pipelines:change_list": SIGNED_IN,
+    "pipelines:change_dry_runs": MEMBERS_ONLY,
     "pipelines:change_review": PAGE_POST_ONLY,
     # the author opens the change in an editor; others may not edit it
     "pipelines:change_update": (302, 302, 403, 403, 403, 404),
@@ -82,7 +83,9 @@ EXPECTED = {
     "pipelines:job": (302, 200, 302, 302, 200, 200),
     "pipelines:job_new": (302, 302, 200, 200, 302, 302),
     "pipelines:job_review": (302, 200, 302, 302, 200, 200),
+    "pipelines:preview": (302, 404, 404, 404, 404, 404),  # nobody's preview
     "pipelines:review_queue": SIGNED_IN,
+    "pipelines:step_preview": PAGE_POST_ONLY,
     "pipelines:wizard": (302,) * 6,  # a new draft, then its first step
     "pipelines:wizard_step": SIGNED_IN,
     "pipelines:wizard_xml": SIGNED_IN,

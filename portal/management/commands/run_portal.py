@@ -1,6 +1,8 @@
 """`make run`: migrate, load the demo, then web + a run worker + a control worker + beat in the
 foreground. The control worker consumes only the control queue (reaper, schedule tick, SLA check,
-notifications), so a long run never delays them; on the embedded filesystem broker too."""
+notifications), so a long run never delays them; on the embedded filesystem broker too. The run
+worker also takes the preview queue (previews and dry runs): one JVM, not two, on a small machine
+and with the embedded Derby metastore, which admits one (docs/operators/preview.md)."""
 
 import os
 import signal
@@ -49,7 +51,8 @@ class Command(BaseCommand):
             ],
             "worker": [
                 python, "-m", "celery", "-A", "portal", "worker", "-n", "runs@%h",
-                "-Q", run_queue, "--loglevel", "WARNING", "--concurrency", "1",
+                "-Q", f"{run_queue},{settings.HUB_PREVIEW_QUEUE}",
+                "--loglevel", "WARNING", "--concurrency", "1",
                 "--without-mingle", "--without-gossip",
             ],
             # Threads: control tasks are short and mostly wait on the database or a webhook.

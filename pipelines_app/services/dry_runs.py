@@ -1,0 +1,193 @@
+"""Dry runs: every pipeline a change request changes, run on sample data at the change's head
+commit (the preview machinery, in the preview queue), and the same pipeline at ``main`` beside
+it, so the reviewer sees what the change does to the data before approving. A failing dry run
+is a governance finding (``governance.change_request_findings``)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from config_repo.layout import parse_definition_path
+from pipelines_app import governance
+from pipelines_app.models import ChangeRequest, DryRun, PreviewStatus
+from pipelines_app.services.repository import config_repository
+
+log = logging.getLogger(__name__)
+
+TASK = "pipelines_app.tasks.dry_run"
+FINISHED = (PreviewStatus.PASSED, PreviewStatus.FAILED, PreviewStatus.CUT_SHORT)
+
+
+def send_preview_task(name: str, args: list) -> None:
+    """Enqueues a preview task by name on ``HUB_PREVIEW_QUEUE`` once the transaction commits."""
+    from celery import current_app
+
+    queue = getattr(settings, "HUB_PREVIEW_QUEUE", "preview")
+    transaction.on_commit(lambda: current_app.send_task(name, args=args, queue=queue))
+
+
+def changed_pipelines(repo, change_request) -> list[str]:
+    """Paths of the pipeline definitions of the change's application that the change adds or
+    edits at its head."""
+    base, head = change_request.base_commit, change_request.head_commit
+    if not base or not head:
+        return []
+    paths = []
+    for change in governance.change_diff(repo, base, head):
+        where = parse_definition_path(change.path)
+        if (
+            change.status != "deleted"
+            and where is not None
+            and where.kind == "pipeline"
+            and where.application == change_request.application.name
+        ):
+            paths.append(change.path)
+    return sorted(paths)
+
+
+def dry_runs_schedule(change_request: ChangeRequest) -> list[DryRun]:
+    """A dry run of each changed pipeline at the change's head (once per head and path)."""
+    if not getattr(settings, "HUB_DRY_RUNS", True):
+        return []
+    repo = config_repository()
+    made = []
+    for path in changed_pipelines(repo, change_request):
+        where = parse_definition_path(path)
+        dry_run, created = DryRun.objects.get_or_create(
+            change_request=change_request,
+            head_commit=change_request.head_commit,
+            path=path,
+            defaults={"pipeline_id": where.id},
+        )
+        if created:
+            send_preview_task(TASK, [dry_run.pk])
+        made.append(dry_run)
+    return made
+
+
+def dry_run_execute(dry_run_id: int) -> DryRun | None:
+    """pending -> running -> passed | failed | cut_short. None when it was not ours to run."""
+    claimed = DryRun.objects.filter(id=dry_run_id, status=PreviewStatus.PENDING).update(
+        status=PreviewStatus.RUNNING
+    )
+    if not claimed:
+        return None
+    dry_run = DryRun.objects.select_related("change_request__application").get(id=dry_run_id)
+    application = dry_run.change_request.application.name
+    repo = config_repository()
+    main = repo.head("main")
+    try:
+        result = _preview_at(repo, dry_run.head_commit, dry_run.path, application)
+        main_result = _preview_at(repo, main, dry_run.path, application)
+    except Exception as exc:  # a dry run always ends with a readable result
+        log.exception("dry run %s failed outside the engine", dry_run_id)
+        result = {"status": "failed", "error": {"where": "dry run", "message": str(exc)[:500]}}
+        main_result = {}
+    status = {
+        "ok": PreviewStatus.PASSED,
+        "cut_short": PreviewStatus.CUT_SHORT,
+    }.get(result.get("status"), PreviewStatus.FAILED)
+    with transaction.atomic():  # the result and the change's finding counts appear together
+        DryRun.objects.filter(id=dry_run_id, status=PreviewStatus.RUNNING).update(
+            status=status,
+            result=result,
+            main_result=main_result or {},
+            main_commit=main,
+            finished_at=timezone.now(),
+        )
+        _store_counts(dry_run.change_request_id, dry_run.head_commit)
+    return DryRun.objects.get(id=dry_run_id)
+
+
+def _preview_at(repo, commit: str, path: str, application: str) -> dict:
+    from pipelines_app import sampling
+    from spark_runner.definition import DefinitionInvalid, parse
+
+    data = repo.read(path, commit)
+    if data is None:
+        return {}
+    try:
+        pipeline = parse(data, path)
+    except DefinitionInvalid as exc:
+        problems = "; ".join(map(str, exc.problems[:3]))
+        return {"status": "failed", "error": {"where": "definition", "message": problems}}
+    return sampling.preview(pipeline, application=application, files=repo.files(commit))
+
+
+def _store_counts(change_request_id: int, head: str) -> None:
+    """The change's stored governance counts include the dry run's finding (still at that head)."""
+    change_request = ChangeRequest.objects.filter(id=change_request_id, head_commit=head).first()
+    if change_request is None:
+        return
+    counts = governance.stored_counts(config_repository(), change_request)
+    ChangeRequest.objects.filter(id=change_request_id, head_commit=head).update(**counts)
+
+
+def dry_runs_at_head(change_request) -> list[DryRun]:
+    return list(
+        DryRun.objects.filter(
+            change_request=change_request, head_commit=change_request.head_commit
+        ).order_by("path")
+    )
+
+
+# ---------------------------------------------------------------- the difference from main
+
+
+def schema_difference(dry_run: DryRun) -> list[dict]:
+    """Per target of the change's pipeline: columns added, removed and retyped against the same
+    target on ``main``, and the rows of each on the sample. A target not on main is new."""
+    before = {(t["kind"], t["name"]): t for t in (dry_run.main_result or {}).get("targets", [])}
+    found = []
+    for target in (dry_run.result or {}).get("targets", []):
+        old = before.get((target["kind"], target["name"]))
+        new_types = dict(map(tuple, target["columns"]))
+        entry = {
+            "kind": target["kind"],
+            "name": target["name"],
+            "columns": target["columns"],
+            "rows": target["rows"],
+            "rows_out": target.get("rows_out"),
+            "new": old is None,
+            "added": [],
+            "removed": [],
+            "retyped": [],
+            "main_rows_out": None,
+        }
+        if old is not None:
+            old_types = dict(map(tuple, old["columns"]))
+            entry["added"] = [c for c in new_types if c not in old_types]
+            entry["removed"] = [c for c in old_types if c not in new_types]
+            entry["retyped"] = [
+                {"column": c, "was": old_types[c], "now": new_types[c]}
+                for c in new_types
+                if c in old_types and old_types[c] != new_types[c]
+            ]
+            entry["main_rows_out"] = old.get("rows_out")
+        found.append(entry)
+    return found
+
+
+def failed_findings(change_request) -> list:
+    """A governance finding per dry run at the change's head that failed (or was cut short)."""
+    findings = []
+    for dry_run in DryRun.objects.filter(
+        change_request_id=change_request.pk,
+        head_commit=change_request.head_commit,
+        status__in=(PreviewStatus.FAILED, PreviewStatus.CUT_SHORT),
+    ).order_by("path"):
+        error = (dry_run.result or {}).get("error") or {}
+        findings.append(
+            governance.Finding(
+                "dry_run_failed",
+                dry_run.path,
+                f"the dry run on sample data "
+                f"{'was cut short' if dry_run.status == PreviewStatus.CUT_SHORT else 'failed'} "
+                f"at {error.get('where') or 'an unknown place'}: {error.get('message', '')}",
+            )
+        )
+    return findings

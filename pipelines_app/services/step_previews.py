@@ -1,0 +1,77 @@
+"""Step previews of the wizard: a draft run so far on sample data in the preview queue.
+
+The author's draft is sent as XML; whether the mask step's original values come back is decided
+here, for the person asking (``data_access.may_see_originals``), before anything runs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.utils import timezone
+
+from pipelines_app import data_access
+from pipelines_app.errors import BadInput
+from pipelines_app.models import Role, StepPreview
+from pipelines_app.services.dry_runs import send_preview_task
+from pipelines_app.services.repository import config_repository
+from pipelines_app.services.shared import application_get, require
+
+log = logging.getLogger(__name__)
+
+TASK = "pipelines_app.tasks.step_preview"
+KEEP = timedelta(hours=1)
+
+
+def step_preview_request(
+    *, user, application, pipeline, xml: str, step: int | None = None, source: str = ""
+) -> StepPreview:
+    """Queues a preview of ``pipeline`` (its XML ``xml``): up to ``step``, or ``source`` alone."""
+    application = application_get(application)
+    require(user, application, Role.AUTHOR)
+    if step is None and not source:
+        raise BadInput("name a step or a source to preview")
+    StepPreview.objects.filter(created_at__lt=timezone.now() - KEEP).delete()
+    preview = StepPreview.objects.create(
+        application=application,
+        user=user,
+        xml=xml,
+        step=step,
+        source=source or "",
+        reveal=data_access.may_see_originals(user, application.name, pipeline),
+    )
+    send_preview_task(TASK, [str(preview.pk)])
+    return preview
+
+
+def step_preview_execute(preview_id: str) -> StepPreview | None:
+    from pipelines_app import sampling
+    from spark_runner.definition import DefinitionInvalid, parse
+
+    claimed = StepPreview.objects.filter(id=preview_id, status="pending").update(status="running")
+    if not claimed:
+        return None
+    preview = StepPreview.objects.select_related("application").get(id=preview_id)
+    application = preview.application.name
+    try:
+        pipeline = parse(preview.xml.encode(), f"applications/{application}/preview.xml")
+        repo = config_repository()
+        result = sampling.preview(
+            pipeline,
+            application=application,
+            files=repo.files(repo.head("main")),
+            step=preview.step,
+            source=preview.source or None,
+            reveal=preview.reveal,
+        )
+    except DefinitionInvalid as exc:
+        problems = "; ".join(map(str, exc.problems[:3]))
+        result = {"status": "failed", "error": {"where": "definition", "message": problems}}
+    except Exception as exc:  # a preview always ends with a readable result
+        log.exception("preview %s failed outside the engine", preview_id)
+        result = {"status": "failed", "error": {"where": "preview", "message": str(exc)[:500]}}
+    status = {"ok": "passed", "cut_short": "cut_short"}.get(result.get("status"), "failed")
+    StepPreview.objects.filter(id=preview_id, status="running").update(
+        status=status, result=result, finished_at=timezone.now()
+    )
+    return StepPreview.objects.get(id=preview_id)
