@@ -373,9 +373,25 @@ def _dry_runs(change_request) -> list[Finding]:
     """A failed dry run at the head (read afresh: it ends after the change was proposed)."""
     if getattr(change_request, "pk", None) is None:
         return []
-    from pipelines_app.services.dry_runs import failed_findings
+    from pipelines_app.models import DryRun, PreviewStatus
 
-    return failed_findings(change_request)
+    findings = []
+    for dry_run in DryRun.objects.filter(
+        change_request_id=change_request.pk,
+        head_commit=change_request.head_commit,
+        status__in=(PreviewStatus.FAILED, PreviewStatus.CUT_SHORT),
+    ).order_by("path"):
+        error = (dry_run.result or {}).get("error") or {}
+        how = "was cut short" if dry_run.status == PreviewStatus.CUT_SHORT else "failed"
+        findings.append(
+            Finding(
+                "dry_run_failed",
+                dry_run.path,
+                f"the dry run on sample data {how} "
+                f"at {error.get('where') or 'an unknown place'}: {error.get('message', '')}",
+            )
+        )
+    return findings
 
 
 def policy_findings(application: str, after, changed_paths) -> list[Finding]:

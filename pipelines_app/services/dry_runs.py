@@ -170,24 +170,3 @@ def schema_difference(dry_run: DryRun) -> list[dict]:
             entry["main_rows_out"] = old.get("rows_out")
         found.append(entry)
     return found
-
-
-def failed_findings(change_request) -> list:
-    """A governance finding per dry run at the change's head that failed (or was cut short)."""
-    findings = []
-    for dry_run in DryRun.objects.filter(
-        change_request_id=change_request.pk,
-        head_commit=change_request.head_commit,
-        status__in=(PreviewStatus.FAILED, PreviewStatus.CUT_SHORT),
-    ).order_by("path"):
-        error = (dry_run.result or {}).get("error") or {}
-        findings.append(
-            governance.Finding(
-                "dry_run_failed",
-                dry_run.path,
-                f"the dry run on sample data "
-                f"{'was cut short' if dry_run.status == PreviewStatus.CUT_SHORT else 'failed'} "
-                f"at {error.get('where') or 'an unknown place'}: {error.get('message', '')}",
-            )
-        )
-    return findings
