@@ -190,15 +190,8 @@ class PreviewPipeline:
         )
         options["queryTimeout"] = str(int(self.limits.statement_timeout))
         df = self.state.spark.read.format("jdbc").options(**options).load()
-        if source.schema_ref:
-            from spark_runner.definition import SchemaError, load_schema
-
-            try:
-                fields = load_schema(
-                    self.ctx.files, self.ctx.application, self.ctx.layer, source.schema_ref
-                )
-            except SchemaError as exc:
-                raise EngineError("schema_mismatch", str(exc)) from None
+        fields = sources_phase.schema_fields(self.state, source)
+        if fields is not None:
             df = conform(df, fields, f"source {source.id}")
         self.state.where, self.state.phase = saved
         return df
@@ -332,15 +325,8 @@ class PreviewPipeline:
             elif isinstance(target, DatabaseTarget):
                 check_connection(self.ctx.policy, target)
             df = self.state.datasets[source_id]
-            if target.schema_ref:
-                from spark_runner.definition import SchemaError, load_schema
-
-                try:
-                    fields = load_schema(
-                        self.ctx.files, self.ctx.application, self.ctx.layer, target.schema_ref
-                    )
-                except SchemaError as exc:
-                    raise EngineError("schema_mismatch", str(exc)) from None
+            fields = sources_phase.schema_fields(self.state, target)
+            if fields is not None:
                 df = conform(df, fields, self.state.where)
             kind, name = storage.kind_of(target).target_where(target).split(" ", 2)[1:]
             result.targets.append(

@@ -34,7 +34,7 @@ def load_source(run: RunState, source) -> DataFrame:
     kind = storage.kind_of(source)
     metrics = SourceMetrics(source.id, kind.name)
     run.source_metrics[source.id] = metrics
-    read = kind.read(source, run, _schema_fields(run, source))
+    read = kind.read(source, run, schema_fields(run, source))
     run.reads[source.id] = read
     df = read.df
     if source.load_policy == "eager":
@@ -57,15 +57,15 @@ def load_source(run: RunState, source) -> DataFrame:
     return df
 
 
-def _schema_fields(run: RunState, source) -> list | None:
-    """The fields of the source's ``schemaRef`` (None without one)."""
-    if not source.schema_ref:
+def schema_fields(run: RunState, element) -> list | None:
+    """The fields of a source's or target's ``schemaRef`` (None without one)."""
+    if not element.schema_ref:
         return None
     from spark_runner.definition import SchemaError, load_schema
 
     ctx = run.ctx
     try:
-        return load_schema(ctx.files, ctx.application, ctx.layer, source.schema_ref)
+        return load_schema(ctx.files, ctx.application, ctx.layer, element.schema_ref)
     except SchemaError as exc:
         raise EngineError("schema_mismatch", str(exc)) from None
 

@@ -16,6 +16,7 @@ from spark_runner.engine.fs import FS
 from spark_runner.engine.observations import drain_listeners
 from spark_runner.engine.run_state import RunState
 from spark_runner.engine.schema import conform
+from spark_runner.engine.sources_phase import schema_fields
 
 
 def stage_targets(run: RunState) -> None:
@@ -29,14 +30,8 @@ def stage_targets(run: RunState) -> None:
             raise EngineError("target", f"no dataset {source_id!r} to write")
         df = run.datasets[source_id]
         run.where, run.phase = where, "target"
-        if target.schema_ref:
-            from spark_runner.definition import SchemaError, load_schema
-
-            ctx = run.ctx
-            try:
-                fields = load_schema(ctx.files, ctx.application, ctx.layer, target.schema_ref)
-            except SchemaError as exc:
-                raise EngineError("schema_mismatch", str(exc)) from None
+        fields = schema_fields(run, target)
+        if fields is not None:
             df = conform(df, fields, run.where)
         output = kind.output(target, df, run)
         run.outputs.append(output)
