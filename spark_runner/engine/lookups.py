@@ -6,6 +6,7 @@ import csv
 import io
 
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from spark_runner.engine.errors import EngineError
@@ -24,4 +25,7 @@ def lookup_frame(spark, data: bytes, path: str) -> DataFrame:
         for row in rows[1:]
         if row
     ]
-    return spark.createDataFrame(body, schema)
+    # Spark cannot size a frame made from local rows, so it would plan a sort-merge join (two
+    # shuffles) before adaptive execution turns it into a broadcast; a config-repository lookup
+    # is small by construction (the repository's file-size limit): broadcast from the start.
+    return F.broadcast(spark.createDataFrame(body, schema))
