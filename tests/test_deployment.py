@@ -152,7 +152,7 @@ def test_a_session_lasts_eight_hours_unless_configured(tmp_path):
 
 
 def test_compose_gives_previews_and_dry_runs_a_worker_of_their_own(compose):
-    from runs_app.celery_schedule import PREVIEW_TASKS, queue_for
+    from runs_app.messages import PREVIEW_TASKS, queue_for
 
     command = compose["services"]["preview"]["command"]
     assert command[command.index("-Q") + 1].split(",") == ["preview"]

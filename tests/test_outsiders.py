@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from pipelines_app import services
+from pipelines_app.models import Application, StepPreview
 from pipelines_app.services import config_repository
 from pipelines_app.testing import CUSTOMER_SCHEMA, make_personas, pipeline_xml
 from portal.accounts.tokens import token_issue
@@ -69,8 +70,12 @@ def sales(db, settings):
     alert = Alert.objects.create(
         kind="failure", application="sales", run=run, message=f"{SECRET_TITLE} failed"
     )
+    preview = StepPreview.objects.create(
+        application=Application.objects.get(name="sales"), user=cast.alice, xml="<pipeline/>"
+    )
     _, token = token_issue(user=cast.alice)
     values = {
+        "preview_id": str(preview.id),
         "number": str(change.number),
         "run_id": str(run.id),
         "alert_id": str(alert.id),
