@@ -49,7 +49,9 @@ TEST_METASTORE_URL ?= jdbc:postgresql://127.0.0.1:5432/hub_metastore_test?user=p
 # the smoke suite over every URL, the run pages, and the run list in Chromium.
 SQLITE_TESTS ?= tests/smoke tests/runs_app/test_pages.py tests/runs_app/test_pages_actions.py \
 	tests/runs_app/test_pages_readable.py tests/runs_app/test_operator_audit.py tests/test_home.py \
-	tests/runs_app/test_sla_compliance.py tests/browser/test_run_list.py tests/browser/test_sla.py
+	tests/runs_app/test_sla_compliance.py tests/browser/test_run_list.py tests/browser/test_sla.py \
+	tests/pipelines_app/test_storage_browse.py tests/pipelines_app/test_column_picker.py \
+	tests/pipelines_app/test_pages_wizard.py tests/pipelines_app/test_pages_changes.py
 
 # Everything on PostgreSQL, then the page tests on SQLite (only the first with PYTEST_ARGS).
 test: install
