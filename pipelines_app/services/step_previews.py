@@ -12,7 +12,9 @@ from django.utils import timezone
 
 from pipelines_app import data_access
 from pipelines_app.errors import BadInput
+from pipelines_app.file_changes import Overlay
 from pipelines_app.models import Role, StepPreview
+from pipelines_app.services.authoring import checked_extras
 from pipelines_app.services.dry_runs import send_preview_task
 from pipelines_app.services.repository import config_repository
 from pipelines_app.services.shared import application_get, require
@@ -24,13 +26,22 @@ KEEP = timedelta(hours=1)
 
 
 def step_preview_request(
-    *, user, application, pipeline, xml: str, step: int | None = None, source: str = ""
+    *,
+    user,
+    application,
+    pipeline,
+    xml: str,
+    step: int | None = None,
+    source: str = "",
+    files: dict[str, bytes] | None = None,
 ) -> StepPreview:
-    """Queues a preview of ``pipeline`` (its XML ``xml``): up to ``step``, or ``source`` alone."""
+    """Queues a preview of ``pipeline`` (its XML ``xml``): up to ``step``, or ``source`` alone.
+    ``files``: schemas of the draft not yet in the repository, checked as a proposal's are."""
     application = application_get(application)
     require(user, application, Role.AUTHOR)
     if step is None and not source:
         raise BadInput("name a step or a source to preview")
+    files = checked_extras(application.name, pipeline.layer, files)
     StepPreview.objects.filter(created_at__lt=timezone.now() - KEEP).delete()
     preview = StepPreview.objects.create(
         application=application,
@@ -39,6 +50,7 @@ def step_preview_request(
         step=step,
         source=source or "",
         reveal=data_access.may_see_originals(user, application.name, pipeline),
+        files={path: data.decode() for path, data in files.items()},
     )
     send_preview_task(TASK, [str(preview.pk)])
     return preview
@@ -59,7 +71,7 @@ def step_preview_execute(preview_id: str) -> StepPreview | None:
         result = sampling.preview(
             pipeline,
             application=application,
-            files=repo.files(repo.head("main")),
+            files=_with_draft_files(repo.files(repo.head("main")), preview.files),
             step=preview.step,
             source=preview.source or None,
             reveal=preview.reveal,
@@ -75,3 +87,9 @@ def step_preview_execute(preview_id: str) -> StepPreview | None:
         status=status, result=result, finished_at=timezone.now()
     )
     return StepPreview.objects.get(id=preview_id)
+
+
+def _with_draft_files(main_files, draft_files: dict[str, str]):
+    if not draft_files:
+        return main_files
+    return Overlay(main_files, {path: text.encode() for path, text in draft_files.items()})
