@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from pipelines_app import data_access
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 
 TASK = "pipelines_app.tasks.step_preview"
 KEEP = timedelta(hours=1)
+# A pending preview this old has found no worker yet; the page says so instead of spinning on.
+WORKER_AWAITED = timedelta(seconds=30)
 
 
 def step_preview_request(
@@ -56,11 +59,35 @@ def step_preview_request(
     return preview
 
 
+def step_preview_settle(preview: StepPreview) -> StepPreview:
+    """A preview whose worker stopped mid-run would stay "running" for ever (its task, acked
+    late, is not claimed twice): past twice its budget and a minute it ends as failed."""
+    budget = timedelta(seconds=2 * float(getattr(settings, "HUB_PREVIEW_SECONDS", 20)) + 60)
+    if preview.status != "running" or not preview.started_at:
+        return preview
+    if preview.started_at > timezone.now() - budget:
+        return preview
+    message = "its worker stopped before it finished; preview the step again"
+    StepPreview.objects.filter(id=preview.id, status="running").update(
+        status="failed",
+        result={"status": "failed", "error": {"where": "preview", "message": message}},
+        finished_at=timezone.now(),
+    )
+    preview.refresh_from_db()
+    return preview
+
+
+def step_preview_awaits_worker(preview: StepPreview) -> bool:
+    return preview.status == "pending" and preview.created_at < timezone.now() - WORKER_AWAITED
+
+
 def step_preview_execute(preview_id: str) -> StepPreview | None:
     from pipelines_app import sampling
     from spark_runner.definition import DefinitionInvalid, parse
 
-    claimed = StepPreview.objects.filter(id=preview_id, status="pending").update(status="running")
+    claimed = StepPreview.objects.filter(id=preview_id, status="pending").update(
+        status="running", started_at=timezone.now()
+    )
     if not claimed:
         return None
     preview = StepPreview.objects.select_related("application").get(id=preview_id)

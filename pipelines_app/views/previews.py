@@ -79,7 +79,12 @@ def step_preview_show(request, preview_id):
     preview = StepPreview.objects.filter(id=preview_id, user=request.user).first()
     if preview is None:
         raise Http404("No such preview")
-    context = {"preview": preview, "target": request.GET.get("target", "step-preview")}
+    preview = step_previews.step_preview_settle(preview)
+    context = {
+        "preview": preview,
+        "target": request.GET.get("target", "step-preview"),
+        "awaits_worker": step_previews.step_preview_awaits_worker(preview),
+    }
     return render(request, PARTIAL, context)
 
 
