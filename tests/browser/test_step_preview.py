@@ -135,6 +135,8 @@ def test_the_demo_author_previews_each_step_and_the_mask_then_submits(page, logi
     problem = broken.locator(".problem")
     assert problem.inner_text().startswith("The preview stopped at step 3 (sort): column ")
     assert "contry_code" in problem.inner_text()
+    counted = [c[0] for c in _counts(broken)]  # what ran before the failure still shows
+    assert counted == ["source customers", "1. deduplicate → customers", "2. mask → customers"]
     assert "Traceback" not in broken.inner_text()
     shot(page.locator("fieldset.row-card").nth(2), "preview-failed")
     page.fill("input[name=r2-order_by]", "country_code")
