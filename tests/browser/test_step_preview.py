@@ -5,7 +5,6 @@ breaks on the sample is named in a clear message. A real worker on the preview q
 previews through Spark."""
 
 import os
-from pathlib import Path
 
 import pytest
 
@@ -28,23 +27,31 @@ def shot(target, name):
 
 
 @pytest.fixture(scope="module")
-def demo_preview_worker(worker_env):  # noqa: F811 - the fixture imported above
-    """A worker on a preview queue of its own, with the demo's secrets file (the mask's key)."""
-    secrets = Path(worker_env["base"]) / "demo-secrets.json"
+def demo_preview_worker(worker_env, tmp_path_factory):  # noqa: F811 - the fixture imported above
+    """A worker on a preview queue of its own, over a config repository and data folder of its
+    own (the demo is loaded there, not into the ones other worker tests share), with the demo's
+    secrets file (the mask's key)."""
+    base = tmp_path_factory.mktemp("demo-previews")
+    paths = {
+        "HUB_CONFIG_REPO": base / "config-repo",
+        "HUB_DATA_ROOT": base / "data",
+        "HUB_VAR_DIR": base / "var",
+        "HUB_SECRETS_FILE": base / "demo-secrets.json",
+    }
     queue = worker_env["queue"] + "-step-previews"
     env = {**worker_env["env"], "HUB_RUNNER": "", "HUB_PREVIEW_QUEUE": queue}
-    worker = Worker({**env, "HUB_SECRETS_FILE": str(secrets)}, queue)
-    yield {"queue": queue, "secrets": secrets}
+    worker = Worker({**env, **{k: str(v) for k, v in paths.items()}}, queue)
+    yield {"queue": queue, **paths}
     worker.stop()
 
 
 @pytest.fixture
-def demo(demo_preview_worker, worker_env, settings, transactional_db):  # noqa: F811
+def demo(demo_preview_worker, settings, transactional_db):
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.skip("needs CELERY_BROKER_URL=redis://127.0.0.1:6379/<n>")
-    settings.HUB_CONFIG_REPO = Path(worker_env["env"]["HUB_CONFIG_REPO"])
-    settings.HUB_DATA_ROOT = Path(worker_env["env"]["HUB_DATA_ROOT"])
-    settings.HUB_SECRETS_FILE = str(demo_preview_worker["secrets"])
+    settings.HUB_CONFIG_REPO = demo_preview_worker["HUB_CONFIG_REPO"]
+    settings.HUB_DATA_ROOT = demo_preview_worker["HUB_DATA_ROOT"]
+    settings.HUB_SECRETS_FILE = str(demo_preview_worker["HUB_SECRETS_FILE"])
     settings.HUB_PREVIEW_QUEUE = demo_preview_worker["queue"]
     load_demo_portal()
 
