@@ -355,11 +355,14 @@ class StepPreview(models.Model):
     step = models.PositiveIntegerField(null=True, blank=True)
     source = models.CharField(max_length=200, blank=True)
     reveal = models.BooleanField(default=False)
+    # the draft's schemas not yet in the repository (repo path -> text), read over main's files
+    files = models.JSONField(default=dict, blank=True)
     status = models.CharField(
         max_length=16, choices=PreviewStatus.choices, default=PreviewStatus.PENDING
     )
     result = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

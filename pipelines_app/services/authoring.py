@@ -67,7 +67,7 @@ def change_request_create(
         new_id=new_id,
         files=before,
     )
-    changes = {**_checked_extras(application.name, layer, extra_files), **proposal.changes}
+    changes = {**checked_extras(application.name, layer, extra_files), **proposal.changes}
     file_changes.check(application.name, before, changes)
 
     branch = None
@@ -188,7 +188,7 @@ def change_request_update(
     return change_request
 
 
-def _checked_extras(application: str, layer: str, extra_files) -> dict[str, bytes]:
+def checked_extras(application: str, layer: str, extra_files) -> dict[str, bytes]:
     """Schema files proposed beside a definition: each in the application's layer and valid."""
     checked = {}
     for path, data in (extra_files or {}).items():
@@ -224,7 +224,7 @@ def _update_content(repo, change_request: ChangeRequest, author, xml, extra_file
                 f"{change_request.definition_id!r}"
             )
     head_files = repo.files(change_request.head_commit)
-    extras = _checked_extras(application, change_request.layer, extra_files)
+    extras = checked_extras(application, change_request.layer, extra_files)
     changes = {
         path: content
         for path, content in {**extras, change_request.path: data}.items()

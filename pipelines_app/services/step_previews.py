@@ -8,11 +8,14 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from pipelines_app import data_access
 from pipelines_app.errors import BadInput
+from pipelines_app.file_changes import Overlay
 from pipelines_app.models import Role, StepPreview
+from pipelines_app.services.authoring import checked_extras
 from pipelines_app.services.dry_runs import send_preview_task
 from pipelines_app.services.repository import config_repository
 from pipelines_app.services.shared import application_get, require
@@ -21,16 +24,27 @@ log = logging.getLogger(__name__)
 
 TASK = "pipelines_app.tasks.step_preview"
 KEEP = timedelta(hours=1)
+# A pending preview this old has found no worker yet; the page says so instead of spinning on.
+WORKER_AWAITED = timedelta(seconds=30)
 
 
 def step_preview_request(
-    *, user, application, pipeline, xml: str, step: int | None = None, source: str = ""
+    *,
+    user,
+    application,
+    pipeline,
+    xml: str,
+    step: int | None = None,
+    source: str = "",
+    files: dict[str, bytes] | None = None,
 ) -> StepPreview:
-    """Queues a preview of ``pipeline`` (its XML ``xml``): up to ``step``, or ``source`` alone."""
+    """Queues a preview of ``pipeline`` (its XML ``xml``): up to ``step``, or ``source`` alone.
+    ``files``: schemas of the draft not yet in the repository, checked as a proposal's are."""
     application = application_get(application)
     require(user, application, Role.AUTHOR)
     if step is None and not source:
         raise BadInput("name a step or a source to preview")
+    files = checked_extras(application.name, pipeline.layer, files)
     StepPreview.objects.filter(created_at__lt=timezone.now() - KEEP).delete()
     preview = StepPreview.objects.create(
         application=application,
@@ -39,16 +53,41 @@ def step_preview_request(
         step=step,
         source=source or "",
         reveal=data_access.may_see_originals(user, application.name, pipeline),
+        files={path: data.decode() for path, data in files.items()},
     )
     send_preview_task(TASK, [str(preview.pk)])
     return preview
+
+
+def step_preview_settle(preview: StepPreview) -> StepPreview:
+    """A preview whose worker stopped mid-run would stay "running" for ever (its task, acked
+    late, is not claimed twice): past twice its budget and a minute it ends as failed."""
+    budget = timedelta(seconds=2 * float(getattr(settings, "HUB_PREVIEW_SECONDS", 20)) + 60)
+    if preview.status != "running" or not preview.started_at:
+        return preview
+    if preview.started_at > timezone.now() - budget:
+        return preview
+    message = "its worker stopped before it finished; preview the step again"
+    StepPreview.objects.filter(id=preview.id, status="running").update(
+        status="failed",
+        result={"status": "failed", "error": {"where": "preview", "message": message}},
+        finished_at=timezone.now(),
+    )
+    preview.refresh_from_db()
+    return preview
+
+
+def step_preview_awaits_worker(preview: StepPreview) -> bool:
+    return preview.status == "pending" and preview.created_at < timezone.now() - WORKER_AWAITED
 
 
 def step_preview_execute(preview_id: str) -> StepPreview | None:
     from pipelines_app import sampling
     from spark_runner.definition import DefinitionInvalid, parse
 
-    claimed = StepPreview.objects.filter(id=preview_id, status="pending").update(status="running")
+    claimed = StepPreview.objects.filter(id=preview_id, status="pending").update(
+        status="running", started_at=timezone.now()
+    )
     if not claimed:
         return None
     preview = StepPreview.objects.select_related("application").get(id=preview_id)
@@ -59,7 +98,7 @@ def step_preview_execute(preview_id: str) -> StepPreview | None:
         result = sampling.preview(
             pipeline,
             application=application,
-            files=repo.files(repo.head("main")),
+            files=_with_draft_files(repo.files(repo.head("main")), preview.files),
             step=preview.step,
             source=preview.source or None,
             reveal=preview.reveal,
@@ -75,3 +114,9 @@ def step_preview_execute(preview_id: str) -> StepPreview | None:
         status=status, result=result, finished_at=timezone.now()
     )
     return StepPreview.objects.get(id=preview_id)
+
+
+def _with_draft_files(main_files, draft_files: dict[str, str]):
+    if not draft_files:
+        return main_files
+    return Overlay(main_files, {path: text.encode() for path, text in draft_files.items()})

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from pipelines_app import selectors
+from pipelines_app.draft_files import draft_repo_files
 from pipelines_app.drafting.drafts import build_pipeline, get_draft
 from pipelines_app.drafting.rows import rows_from_post
 from pipelines_app.errors import ServiceError
@@ -26,7 +27,7 @@ _UNUSED_TARGET = {
 }
 
 
-def _pipeline_of(request, draft: dict):
+def _as_on_page(request, draft: dict) -> dict:
     """The draft as it stands on the page (rows not yet saved included)."""
     draft = copy.deepcopy(draft)
     section = request.POST.get("section", "transformations")
@@ -34,16 +35,16 @@ def _pipeline_of(request, draft: dict):
         draft[section] = rows_from_post(request.POST, section)
     if not draft["targets"]:
         draft["targets"] = [_UNUSED_TARGET]
-    return build_pipeline(draft)
+    return draft
 
 
 @page
 @require_POST
 def step_preview_start(request, key: str):
-    draft = get_draft(request, key)
+    draft = _as_on_page(request, get_draft(request, key))
     target = request.POST.get("target", "step-preview")
     context = {"target": target}
-    pipeline, issues = _pipeline_of(request, draft)
+    pipeline, issues = build_pipeline(draft)
     if pipeline is None:
         context["problems"] = [i["text"] for i in issues[:5]]
         return render(request, PARTIAL, context)
@@ -56,6 +57,7 @@ def step_preview_start(request, key: str):
             xml=render_xml(pipeline).decode(),
             step=int(step) if step.isdigit() else None,
             source=source,
+            files=draft_repo_files(draft),
         )
     except ServiceError as exc:
         context["problems"] = [str(exc)]
@@ -77,7 +79,12 @@ def step_preview_show(request, preview_id):
     preview = StepPreview.objects.filter(id=preview_id, user=request.user).first()
     if preview is None:
         raise Http404("No such preview")
-    context = {"preview": preview, "target": request.GET.get("target", "step-preview")}
+    preview = step_previews.step_preview_settle(preview)
+    context = {
+        "preview": preview,
+        "target": request.GET.get("target", "step-preview"),
+        "awaits_worker": step_previews.step_preview_awaits_worker(preview),
+    }
     return render(request, PARTIAL, context)
 
 

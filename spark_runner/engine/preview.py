@@ -132,7 +132,6 @@ class PreviewPipeline:
                     self._show_targets(result)
                 else:
                     self._show_selected(step, last, result)
-            self._count_sources(result)
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
@@ -160,6 +159,7 @@ class PreviewPipeline:
             with _quiet():
                 sc.setLocalProperty("spark.jobGroup.id", None)
                 sc.setLocalProperty("spark.job.description", None)
+        self._count_sources(result)  # also those read before a failure, beside their steps
         result.seconds = round(time.monotonic() - started, 3)
         return result
 

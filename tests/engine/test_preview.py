@@ -131,6 +131,7 @@ def test_an_unknown_column_names_the_step(ws):
     assert result.status == "failed"
     assert result.error["where"] == "step 1 (sort)"
     assert "contry" in result.error["message"]
+    assert result.sources == [{"id": "s", "kind": "csv", "rows": 60}]  # read before it failed
 
 
 def test_a_preview_over_its_budget_says_it_was_cut_short(ws):

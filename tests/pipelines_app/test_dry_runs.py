@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from config_repo import Actor
 from pipelines_app import data_access, services
+from pipelines_app.errors import BadInput
 from pipelines_app.models import DryRun, StepPreview
 from pipelines_app.services import step_previews
 from pipelines_app.testing import make_personas
@@ -177,6 +178,27 @@ def test_a_step_preview_shows_the_masked_column_beside_its_original_to_an_author
     client.force_login(cast.mallory)
     assert client.get(reverse("pipelines:preview", args=[preview.id])).status_code == 404
     assert not (dry_run_root() / "out").exists()
+
+
+DRAFT_SCHEMA = (
+    b'{"type": "record", "name": "c", "fields": [{"name": "id", "type": "int"}, '
+    b'{"name": "name", "type": "string"}, {"name": "email", "type": "string"}, '
+    b'{"name": "country", "type": "string"}]}'
+)
+
+
+def test_a_preview_reads_the_schema_the_draft_keeps_beside_it_not_yet_on_main(cast):
+    xml = _xml("pv_schema", '<sort source="c" orderBy="id"/>').replace(
+        b'header="true"', b'header="true" schemaRef="schemas/pv_drafted.avsc"'
+    )
+    drafted = {f"applications/{APP}/staging/schemas/pv_drafted.avsc": DRAFT_SCHEMA}
+
+    preview = _preview(cast, cast.alice, xml, step=1, files=drafted)
+
+    assert preview.status == "passed", preview.result
+    assert ["id", "int"] in preview.result["selected"]["columns"]
+    with pytest.raises(BadInput, match="is not a schema file of"):
+        _preview(cast, cast.alice, xml, step=1, files={"applications/other/x.avsc": b"{}"})
 
 
 def test_a_preview_reading_outside_the_application_is_refused_by_its_data_policy(cast, tmp_path):
