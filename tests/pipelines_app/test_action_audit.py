@@ -155,3 +155,100 @@ def test_every_change_request_action_of_the_api_is_in_the_cases_above():
     }
     covered = {url.rstrip("/").rsplit("/", 1)[-1] for via, *_, url, _, _ in ACTIONS if via == "api"}
     assert endpoints and endpoints <= covered, endpoints - covered
+
+
+def _draft_key(response) -> str:
+    """The draft a wizard or XML-editor entry point redirected to."""
+    assert response.status_code == 302, response.content[:300]
+    return response["Location"].split("/pipelines/draft/", 1)[1].split("/", 1)[0]
+
+
+def _wizard_create(client, world):
+    key = _draft_key(client.get("/pipelines/new/"))
+    basics = {
+        "application": "sales",
+        "layer": "staging",
+        "id": "wizard_load",
+        "version": "1.0",
+        "owner": "t",
+        "sla": "PT2H",
+        "schedule": "0 * * * *",
+    }
+    source = {
+        "r0-kind": "csv",
+        "r0-id": "customers",
+        "r0-path": "landing/customer.csv",
+        "r0-header": "on",
+        "r0-delimiter": ",",
+        "r0-load_policy": "onDemand",
+        "r0-schema_ref": "schemas/customer.avsc",
+        "r0-on_invalid_rows": "fail",
+    }
+    target = {
+        "r0-kind": "hive",
+        "r0-table": "staging.wizard_load",
+        "r0-mode": "append",
+        "r0-format": "parquet",
+    }
+    for step, data in [("basics", basics), ("sources", source), ("targets", target)]:
+        response = client.post(f"/pipelines/draft/{key}/{step}/", {**data, "action": "next"})
+        assert response.status_code == 302, response.content.decode()[:2000]
+    return f"/pipelines/draft/{key}/review/", {"title": "Add wizard_load", "action": "submit"}
+
+
+def _wizard_update(client, world):
+    key = _draft_key(client.get(f"/changes/{world['open'].number}/update/"))
+    return f"/pipelines/draft/{key}/review/", {"title": "other_load, retitled", "action": "submit"}
+
+
+def _xml_create(client, world):
+    key = _draft_key(client.get("/pipelines/new/?mode=xml"))
+    xml = pipeline_xml("xml_load").decode()
+    body = {"application": "sales", "layer": "staging", "xml": xml}
+    return f"/pipelines/draft/{key}/xml/", {**body, "action": "submit", "title": "Add xml_load"}
+
+
+def _xml_edit(client, world):
+    key = _draft_key(client.get(DEFINITION + "edit/?mode=xml"))
+    xml = pipeline_xml(mode="overwrite").decode()
+    body = {"application": "sales", "layer": "staging", "xml": xml}
+    return f"/pipelines/draft/{key}/xml/", {**body, "action": "submit", "title": "Overwrite"}
+
+
+def _xml_update(client, world):
+    key = _draft_key(client.get(f"/changes/{world['open'].number}/update/"))
+    xml = pipeline_xml("other_load", mode="overwrite").decode()
+    body = {"application": "sales", "layer": "staging", "xml": xml}
+    return f"/pipelines/draft/{key}/xml/", {**body, "action": "submit", "title": "Overwrite"}
+
+
+# the wizard's and the XML editor's propose: (how the page is reached, the audit action)
+PROPOSALS = [
+    (_wizard_create, "change_request.create"),
+    (_wizard_update, "change_request.update"),
+    (_xml_create, "change_request.create"),
+    (_xml_edit, "change_request.create"),
+    (_xml_update, "change_request.update"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("reach", "action"), [pytest.param(*case, id=case[0].__name__) for case in PROPOSALS]
+)
+def test_proposing_from_the_wizard_or_the_xml_editor_writes_exactly_one_audit_line(
+    cast, world, reach, action
+):
+    # given: the author's draft, filled in on the pages before the one that proposes
+    client = _page(cast.alice)
+    url, body = reach(client, world)
+    before = set(AuditEvent.objects.values_list("id", flat=True))
+
+    # when
+    response = client.post(url, body)
+
+    # then: proposed (the change request's page), and one line for it
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert response["Location"].startswith("/changes/"), response["Location"]
+    new = list(AuditEvent.objects.exclude(id__in=before))
+    assert [(e.action, e.actor_name) for e in new] == [(action, "alice")]
+    assert (new[0].actor_id, new[0].ip, new[0].user_agent) == (cast.alice.pk, IP, AGENT)
