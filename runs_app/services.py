@@ -166,19 +166,10 @@ def run_rerun(run, user=None, params: dict | None = None, commit: str = "same"):
     kept = {k: v for k, v in run.params.items() if k not in PORTAL_SET}
     kept.update(params or {})
     sha = run.config_commit if commit == "same" else definitions.head()
-    if isinstance(run, JobRun):
-        return run_trigger(
-            application=run.application,
-            job_id=run.job_id,
-            params=kept,
-            trigger="rerun",
-            user=user,
-            commit=sha,
-            rerun_of=run,
-        )
+    what = {"job_id": run.job_id} if isinstance(run, JobRun) else {"pipeline_id": run.pipeline_id}
     return run_trigger(
         application=run.application,
-        pipeline_id=run.pipeline_id,
+        **what,
         params=kept,
         trigger="rerun",
         user=user,
