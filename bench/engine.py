@@ -40,9 +40,9 @@ from pathlib import Path
 
 from pyspark.sql import Window
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from bench import engine_small
+from bench.orders import SCHEMA_JSON, STRUCT
 from spark_runner.definition import DirectoryFileSource, parse
 from spark_runner.engine import (
     RunContext,
@@ -52,22 +52,6 @@ from spark_runner.engine import (
 )
 from spark_runner.engine.secrets import SecretResolver
 
-SCHEMA_JSON = """{"type": "object", "properties": {
-  "order_id": {"type": "integer"}, "customer_id": {"type": "integer"},
-  "day": {"type": "string", "format": "date"}, "status": {"type": "string"},
-  "amount": {"type": "number", "format": "decimal(10,2)"},
-  "updated_at": {"type": "string", "format": "date-time"}},
-  "required": ["order_id"]}"""
-STRUCT = T.StructType(
-    [
-        T.StructField("order_id", T.LongType()),
-        T.StructField("customer_id", T.LongType()),
-        T.StructField("day", T.DateType()),
-        T.StructField("status", T.StringType()),
-        T.StructField("amount", T.DecimalType(10, 2)),
-        T.StructField("updated_at", T.TimestampType()),
-    ]
-)
 PIPELINE = """<pipeline id="bench" version="1.0" layer="staging">
   <sources><csv id="o" path="{source}" schemaRef="orders.json"/></sources>
   <transformations>

@@ -28,6 +28,7 @@ from pyspark.sql import Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from bench.orders import SCHEMA_JSON, STRUCT
 from spark_runner.definition import DirectoryFileSource, load_schema, parse
 from spark_runner.engine import RunContext, run_pipeline
 from spark_runner.engine.schema import to_struct
@@ -37,19 +38,11 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "demo"
 MASK_KEY = "bench-only-mask-key-0123456789abcdef"
 
-SMALL_SCHEMA = """{"type": "object", "properties": {
-  "order_id": {"type": "integer"}, "customer_id": {"type": "integer"},
-  "status": {"type": "string"}, "amount": {"type": "number", "format": "decimal(10,2)"},
-  "updated_at": {"type": "string", "format": "date-time"}}, "required": ["order_id"]}"""
-SMALL_STRUCT = T.StructType(
-    [
-        T.StructField("order_id", T.LongType()),
-        T.StructField("customer_id", T.LongType()),
-        T.StructField("status", T.StringType()),
-        T.StructField("amount", T.DecimalType(10, 2)),
-        T.StructField("updated_at", T.TimestampType()),
-    ]
-)
+# the orders of bench.engine without their day
+_SMALL = json.loads(SCHEMA_JSON)
+del _SMALL["properties"]["day"]
+SMALL_SCHEMA = json.dumps(_SMALL)
+SMALL_STRUCT = T.StructType([field for field in STRUCT.fields if field.name != "day"])
 SMALL_PIPELINE = """<pipeline id="small_hive" version="1.0" layer="staging">
   <sources><csv id="o" path="{source}" schemaRef="small.json"/></sources>
   <transformations>
