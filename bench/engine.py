@@ -34,8 +34,6 @@ import shutil
 import statistics
 import tempfile
 import time
-import uuid
-from datetime import date
 from pathlib import Path
 
 from pyspark.sql import Window
@@ -43,14 +41,12 @@ from pyspark.sql import functions as F
 
 from bench import engine_small
 from bench.orders import SCHEMA_JSON, STRUCT
-from spark_runner.definition import DirectoryFileSource, parse
+from spark_runner.definition import parse
 from spark_runner.engine import (
-    RunContext,
     SparkPipeline,
     get_session,
     run_pipeline,
 )
-from spark_runner.engine.secrets import SecretResolver
 
 PIPELINE = """<pipeline id="bench" version="1.0" layer="staging">
   <sources><csv id="o" path="{source}" schemaRef="orders.json"/></sources>
@@ -113,16 +109,7 @@ def engine_run(
     xml = template.format(source=source, target=target)
     pid = "bench_plain" if template is PLAIN_PIPELINE else "bench"
     pipeline = parse(xml.encode(), f"applications/bench/staging/pipelines/{pid}.xml")
-    ctx = RunContext(
-        spark=spark,
-        application="bench",
-        layer="staging",
-        run_id=uuid.uuid4().hex[:12],
-        run_date=date(2024, 3, 5),
-        files=DirectoryFileSource(config),
-        data_root=str(root / "data"),
-        secrets=SecretResolver(None),
-    )
+    ctx = engine_small.bench_context(spark, root, config)
     if count_rows:
         result = run_pipeline(pipeline, ctx)
     else:

@@ -54,6 +54,20 @@ SMALL_PIPELINE = """<pipeline id="small_hive" version="1.0" layer="staging">
 </pipeline>"""
 
 
+def bench_context(spark, root: Path, config: Path) -> RunContext:
+    """A run of application bench on the files of ``config``, its data under ``root``."""
+    return RunContext(
+        spark=spark,
+        application="bench",
+        layer="staging",
+        run_id=uuid.uuid4().hex[:12],
+        run_date=date(2024, 3, 5),
+        files=DirectoryFileSource(config),
+        data_root=str(root / "data"),
+        secrets=SecretResolver(None),
+    )
+
+
 def small_source(root: Path, rows: int = 1000) -> str:
     path = root / "small_1000.csv"
     lines = ["order_id,customer_id,status,amount,updated_at"]
@@ -73,16 +87,7 @@ def small_engine(spark, root: Path, source: str) -> None:
     (schemas / "small.json").write_text(SMALL_SCHEMA)
     path = "applications/bench/staging/pipelines/small_hive.xml"
     pipeline = parse(SMALL_PIPELINE.format(source=source).encode(), path)
-    ctx = RunContext(
-        spark=spark,
-        application="bench",
-        layer="staging",
-        run_id=uuid.uuid4().hex[:12],
-        run_date=date(2024, 3, 5),
-        files=DirectoryFileSource(config),
-        data_root=str(root / "data"),
-        secrets=SecretResolver(None),
-    )
+    ctx = bench_context(spark, root, config)
     result = run_pipeline(pipeline, ctx)
     if not result.ok:
         raise SystemExit(f"engine run failed: {result.error}")
