@@ -79,9 +79,8 @@ def run_trigger(
 def _job_trigger(application, job_id, commit, params, trigger, user, scheduled_for, slot, rerun_of):
     published = definitions.find(commit, application, "job", job_id)
     job = published.definition
-    params = check_params(job, params, "job", job_id)
     now = timezone.now()
-    params.setdefault("runDate", (scheduled_for or now).date().isoformat())
+    params = check_params(job, params, "job", job_id, day=(scheduled_for or now).date())
     for ref in job.pipelines:  # fail now, not halfway through the job
         definitions.find(commit, application, "pipeline", ref.id)
         if ref.fallback:
