@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from pipelines_app import services
 from pipelines_app.models import AuditEvent
 from pipelines_app.testing import pipeline_xml
+from tests.pipelines_app.test_pages_wizard import fill_wizard
 
 pytestmark = pytest.mark.django_db
 
@@ -164,36 +165,8 @@ def _draft_key(response) -> str:
 
 
 def _wizard_create(client, world):
-    key = _draft_key(client.get("/pipelines/new/"))
-    basics = {
-        "application": "sales",
-        "layer": "staging",
-        "id": "wizard_load",
-        "version": "1.0",
-        "owner": "t",
-        "sla": "PT2H",
-        "schedule": "0 * * * *",
-    }
-    source = {
-        "r0-kind": "csv",
-        "r0-id": "customers",
-        "r0-path": "landing/customer.csv",
-        "r0-header": "on",
-        "r0-delimiter": ",",
-        "r0-load_policy": "onDemand",
-        "r0-schema_ref": "schemas/customer.avsc",
-        "r0-on_invalid_rows": "fail",
-    }
-    target = {
-        "r0-kind": "hive",
-        "r0-table": "staging.wizard_load",
-        "r0-mode": "append",
-        "r0-format": "parquet",
-    }
-    for step, data in [("basics", basics), ("sources", source), ("targets", target)]:
-        response = client.post(f"/pipelines/draft/{key}/{step}/", {**data, "action": "next"})
-        assert response.status_code == 302, response.content.decode()[:2000]
-    return f"/pipelines/draft/{key}/review/", {"title": "Add wizard_load", "action": "submit"}
+    key = fill_wizard(client)
+    return f"/pipelines/draft/{key}/review/", {"title": "Add customer_clean", "action": "submit"}
 
 
 def _wizard_update(client, world):
@@ -201,39 +174,32 @@ def _wizard_update(client, world):
     return f"/pipelines/draft/{key}/review/", {"title": "other_load, retitled", "action": "submit"}
 
 
-def _xml_create(client, world):
-    key = _draft_key(client.get("/pipelines/new/?mode=xml"))
-    xml = pipeline_xml("xml_load").decode()
-    body = {"application": "sales", "layer": "staging", "xml": xml}
-    return f"/pipelines/draft/{key}/xml/", {**body, "action": "submit", "title": "Add xml_load"}
+def _xml_page(entry: str, xml: bytes, title: str):
+    """Opens the XML editor at ``entry``; its submit of ``xml`` proposes it."""
+
+    def reach(client, world):
+        key = _draft_key(client.get(entry.format(open=world["open"].number)))
+        body = {"application": "sales", "layer": "staging", "xml": xml.decode()}
+        return f"/pipelines/draft/{key}/xml/", {**body, "action": "submit", "title": title}
+
+    return reach
 
 
-def _xml_edit(client, world):
-    key = _draft_key(client.get(DEFINITION + "edit/?mode=xml"))
-    xml = pipeline_xml(mode="overwrite").decode()
-    body = {"application": "sales", "layer": "staging", "xml": xml}
-    return f"/pipelines/draft/{key}/xml/", {**body, "action": "submit", "title": "Overwrite"}
-
-
-def _xml_update(client, world):
-    key = _draft_key(client.get(f"/changes/{world['open'].number}/update/"))
-    xml = pipeline_xml("other_load", mode="overwrite").decode()
-    body = {"application": "sales", "layer": "staging", "xml": xml}
-    return f"/pipelines/draft/{key}/xml/", {**body, "action": "submit", "title": "Overwrite"}
-
-
-# the wizard's and the XML editor's propose: (how the page is reached, the audit action)
+# the wizard's and the XML editor's propose: (id, how the page is reached, the audit action)
 PROPOSALS = [
-    (_wizard_create, "change_request.create"),
-    (_wizard_update, "change_request.update"),
-    (_xml_create, "change_request.create"),
-    (_xml_edit, "change_request.create"),
-    (_xml_update, "change_request.update"),
+    ("wizard create", _wizard_create, "change_request.create"),
+    ("wizard update", _wizard_update, "change_request.update"),
+    ("xml create", _xml_page("/pipelines/new/?mode=xml", pipeline_xml("xml_load"), "Add xml_load"),
+     "change_request.create"),
+    ("xml edit of a published one", _xml_page(DEFINITION + "edit/?mode=xml",
+     pipeline_xml(mode="overwrite"), "Edit"), "change_request.create"),
+    ("xml update", _xml_page("/changes/{open}/update/",
+     pipeline_xml("other_load", mode="overwrite"), "Overwrite"), "change_request.update"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("reach", "action"), [pytest.param(*case, id=case[0].__name__) for case in PROPOSALS]
+    ("reach", "action"), [pytest.param(*case[1:], id=case[0]) for case in PROPOSALS]
 )
 def test_proposing_from_the_wizard_or_the_xml_editor_writes_exactly_one_audit_line(
     cast, world, reach, action
