@@ -34,40 +34,20 @@ import shutil
 import statistics
 import tempfile
 import time
-import uuid
-from datetime import date
 from pathlib import Path
 
 from pyspark.sql import Window
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from bench import engine_small
-from spark_runner.definition import DirectoryFileSource, parse
+from bench.orders import SCHEMA_JSON, STRUCT
+from spark_runner.definition import parse
 from spark_runner.engine import (
-    RunContext,
     SparkPipeline,
     get_session,
     run_pipeline,
 )
-from spark_runner.engine.secrets import SecretResolver
 
-SCHEMA_JSON = """{"type": "object", "properties": {
-  "order_id": {"type": "integer"}, "customer_id": {"type": "integer"},
-  "day": {"type": "string", "format": "date"}, "status": {"type": "string"},
-  "amount": {"type": "number", "format": "decimal(10,2)"},
-  "updated_at": {"type": "string", "format": "date-time"}},
-  "required": ["order_id"]}"""
-STRUCT = T.StructType(
-    [
-        T.StructField("order_id", T.LongType()),
-        T.StructField("customer_id", T.LongType()),
-        T.StructField("day", T.DateType()),
-        T.StructField("status", T.StringType()),
-        T.StructField("amount", T.DecimalType(10, 2)),
-        T.StructField("updated_at", T.TimestampType()),
-    ]
-)
 PIPELINE = """<pipeline id="bench" version="1.0" layer="staging">
   <sources><csv id="o" path="{source}" schemaRef="orders.json"/></sources>
   <transformations>
@@ -129,16 +109,7 @@ def engine_run(
     xml = template.format(source=source, target=target)
     pid = "bench_plain" if template is PLAIN_PIPELINE else "bench"
     pipeline = parse(xml.encode(), f"applications/bench/staging/pipelines/{pid}.xml")
-    ctx = RunContext(
-        spark=spark,
-        application="bench",
-        layer="staging",
-        run_id=uuid.uuid4().hex[:12],
-        run_date=date(2024, 3, 5),
-        files=DirectoryFileSource(config),
-        data_root=str(root / "data"),
-        secrets=SecretResolver(None),
-    )
+    ctx = engine_small.bench_context(spark, root, config)
     if count_rows:
         result = run_pipeline(pipeline, ctx)
     else:

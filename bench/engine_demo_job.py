@@ -21,8 +21,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -55,7 +53,7 @@ def _worker_metastore(metastore: str) -> str:
 
 def celery_demo(root: Path, jobs: int, metastore: str = "") -> dict:
     """Starts a worker, runs one warm-up job and ``jobs`` timed ones; returns the figures."""
-    from bench.orchestration import _ensure_database
+    from bench.orchestration import set_up_portal, start_worker
 
     root.mkdir(parents=True, exist_ok=True)
     url = os.environ.get("DATABASE_URL", DEFAULT_DB)
@@ -77,25 +75,12 @@ def celery_demo(root: Path, jobs: int, metastore: str = "") -> dict:
         "SPARK_MASTER": os.environ.get("SPARK_MASTER", "local[*]"),
         "LOG_LEVEL": "WARNING",
     }
-    os.environ.update(env)
-    _ensure_database(url)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    set_up_portal(env)
     from portal.management.commands.load_demo import load_demo_portal
 
     load_demo_portal()
     log = open(root / "worker.log", "w")  # noqa: SIM115 - closed below
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "-P", "solo", "-Q", queue,
-         "--without-mingle", "--without-gossip", "--loglevel", "WARNING"],
-        env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, stdout=log, stderr=log,
-    )  # fmt: skip
+    worker = start_worker(queue, stdout=log, stderr=log)
     try:
         started = time.perf_counter()
         warm = _job(timeout=900)

@@ -28,6 +28,7 @@ from pyspark.sql import Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from bench.orders import SCHEMA_JSON, STRUCT
 from spark_runner.definition import DirectoryFileSource, load_schema, parse
 from spark_runner.engine import RunContext, run_pipeline
 from spark_runner.engine.schema import to_struct
@@ -37,19 +38,11 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "demo"
 MASK_KEY = "bench-only-mask-key-0123456789abcdef"
 
-SMALL_SCHEMA = """{"type": "object", "properties": {
-  "order_id": {"type": "integer"}, "customer_id": {"type": "integer"},
-  "status": {"type": "string"}, "amount": {"type": "number", "format": "decimal(10,2)"},
-  "updated_at": {"type": "string", "format": "date-time"}}, "required": ["order_id"]}"""
-SMALL_STRUCT = T.StructType(
-    [
-        T.StructField("order_id", T.LongType()),
-        T.StructField("customer_id", T.LongType()),
-        T.StructField("status", T.StringType()),
-        T.StructField("amount", T.DecimalType(10, 2)),
-        T.StructField("updated_at", T.TimestampType()),
-    ]
-)
+# the orders of bench.engine without their day
+_SMALL = json.loads(SCHEMA_JSON)
+del _SMALL["properties"]["day"]
+SMALL_SCHEMA = json.dumps(_SMALL)
+SMALL_STRUCT = T.StructType([field for field in STRUCT.fields if field.name != "day"])
 SMALL_PIPELINE = """<pipeline id="small_hive" version="1.0" layer="staging">
   <sources><csv id="o" path="{source}" schemaRef="small.json"/></sources>
   <transformations>
@@ -59,6 +52,20 @@ SMALL_PIPELINE = """<pipeline id="small_hive" version="1.0" layer="staging">
   </transformations>
   <targets><hive table="bench_small.orders" mode="overwrite"/></targets>
 </pipeline>"""
+
+
+def bench_context(spark, root: Path, config: Path) -> RunContext:
+    """A run of application bench on the files of ``config``, its data under ``root``."""
+    return RunContext(
+        spark=spark,
+        application="bench",
+        layer="staging",
+        run_id=uuid.uuid4().hex[:12],
+        run_date=date(2024, 3, 5),
+        files=DirectoryFileSource(config),
+        data_root=str(root / "data"),
+        secrets=SecretResolver(None),
+    )
 
 
 def small_source(root: Path, rows: int = 1000) -> str:
@@ -80,16 +87,7 @@ def small_engine(spark, root: Path, source: str) -> None:
     (schemas / "small.json").write_text(SMALL_SCHEMA)
     path = "applications/bench/staging/pipelines/small_hive.xml"
     pipeline = parse(SMALL_PIPELINE.format(source=source).encode(), path)
-    ctx = RunContext(
-        spark=spark,
-        application="bench",
-        layer="staging",
-        run_id=uuid.uuid4().hex[:12],
-        run_date=date(2024, 3, 5),
-        files=DirectoryFileSource(config),
-        data_root=str(root / "data"),
-        secrets=SecretResolver(None),
-    )
+    ctx = bench_context(spark, root, config)
     result = run_pipeline(pipeline, ctx)
     if not result.ok:
         raise SystemExit(f"engine run failed: {result.error}")

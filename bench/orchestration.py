@@ -40,6 +40,29 @@ def _ensure_database(url: str) -> None:
             conn.execute(f'create database "{name}"')
 
 
+def set_up_portal(env: dict) -> None:
+    """This process as the portal on ``env`` (its database created and migrated)."""
+    os.environ.update(env)
+    _ensure_database(env["DATABASE_URL"])
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def start_worker(queue: str, **popen) -> subprocess.Popen:
+    """A solo Celery worker on ``queue`` with this process's environment."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "portal", "worker", "-P", "solo", "-Q", queue,
+         "--without-mingle", "--without-gossip", "--loglevel", "WARNING"],
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, **popen,
+    )  # fmt: skip
+
+
 def _pct(values, q):
     values = sorted(values)
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
@@ -85,21 +108,8 @@ def main() -> None:
         "HUB_RUNNER": "" if args.runner == "spark" else "bench.orchestration_runner.InstantRunner",
         "LOG_LEVEL": "WARNING",
     }
-    os.environ.update(env)
-    _ensure_database(url)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "-P", "solo", "-Q", queue,
-         "--without-mingle", "--without-gossip", "--loglevel", "WARNING"],
-        env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
-    )  # fmt: skip
+    set_up_portal(env)
+    worker = start_worker(queue)
     try:
         _bench(args, base)
     finally:

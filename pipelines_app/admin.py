@@ -164,6 +164,19 @@ class MembershipAdmin(admin.ModelAdmin):
         super().delete_queryset(request, queryset)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Staff read and search; nobody adds, changes or deletes here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ReviewInline(admin.TabularInline):
     model = Review
     extra = 0
@@ -182,7 +195,7 @@ class ReviewInline(admin.TabularInline):
 
 
 @admin.register(ChangeRequest)
-class ChangeRequestAdmin(admin.ModelAdmin):
+class ChangeRequestAdmin(ReadOnlyAdmin):
     """Read-only: change requests move only through the services (review, merge)."""
 
     list_display = ["number", "application", "title", "status", "author", "created_at"]
@@ -190,18 +203,9 @@ class ChangeRequestAdmin(admin.ModelAdmin):
     search_fields = ["title", "definition_id", "path"]
     inlines = [ReviewInline]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Append-only: staff read and search it; nobody adds, changes or deletes here."""
 
     list_display = ["created_at", "actor_name", "action", "target", "ip"]
@@ -220,12 +224,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     ]
     fields = readonly_fields
     actions = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -23,13 +23,19 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def env_int(name: str, default: int) -> int:
+    return _env_parsed(name, default, int, "a whole number")
+
+
+def _env_parsed(name: str, default, parse, what: str):
+    """``parse`` of the variable ``name`` (``default`` when unset or blank); a value it cannot
+    read is an error that says it is not ``what``."""
     value = os.environ.get(name)
     if value is None or not value.strip():
         return default
     try:
-        return int(value)
+        return parse(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number") from None
+        raise ImproperlyConfigured(f"{name}={value!r} is not {what}") from None
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -40,13 +46,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if value is None or not value.strip():
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
+    return _env_parsed(name, default, float, "a number")
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import isodate
 from django.utils import timezone
@@ -30,7 +30,9 @@ BUILTIN_PARAMETERS = ("runDate", "runId", "application", "pipelineId")
 PORTAL_SET = ("runId", "application", "pipelineId")
 
 
-def check_params(definition, params: dict | None, kind: str, id: str) -> dict:
+def check_params(definition, params: dict | None, kind: str, id: str, *, day: date) -> dict:
+    """The run's parameters: ``params`` checked against what ``definition`` declares, with its
+    defaults, and ``runDate`` (``day`` unless given)."""
     declared = {p.name: p.default for p in definition.parameters}
     params = dict(params or {})
     unknown = sorted(set(params) - set(declared) - set(BUILTIN_PARAMETERS))
@@ -55,6 +57,7 @@ def check_params(definition, params: dict | None, kind: str, id: str) -> dict:
     for name, default in declared.items():
         if default is not None:
             params.setdefault(name, default)
+    params.setdefault("runDate", day.isoformat())
     return params
 
 
@@ -96,8 +99,8 @@ def new_pipeline_run(
     published = definitions.find(commit, application, "pipeline", pipeline_id)
     now = timezone.now()
     run_id = uuid.uuid4()
-    params = check_params(published.definition, params, "pipeline", pipeline_id)
-    params.setdefault("runDate", (scheduled_for or now).date().isoformat())
+    day = (scheduled_for or now).date()
+    params = check_params(published.definition, params, "pipeline", pipeline_id, day=day)
     params.update(runId=str(run_id), application=application, pipelineId=pipeline_id)
     anchor = scheduled_for or (job_run.scheduled_for or job_run.queued_at if job_run else now)
     run = PipelineRun.objects.create(

@@ -79,9 +79,8 @@ def run_trigger(
 def _job_trigger(application, job_id, commit, params, trigger, user, scheduled_for, slot, rerun_of):
     published = definitions.find(commit, application, "job", job_id)
     job = published.definition
-    params = check_params(job, params, "job", job_id)
     now = timezone.now()
-    params.setdefault("runDate", (scheduled_for or now).date().isoformat())
+    params = check_params(job, params, "job", job_id, day=(scheduled_for or now).date())
     for ref in job.pipelines:  # fail now, not halfway through the job
         definitions.find(commit, application, "pipeline", ref.id)
         if ref.fallback:
@@ -166,19 +165,10 @@ def run_rerun(run, user=None, params: dict | None = None, commit: str = "same"):
     kept = {k: v for k, v in run.params.items() if k not in PORTAL_SET}
     kept.update(params or {})
     sha = run.config_commit if commit == "same" else definitions.head()
-    if isinstance(run, JobRun):
-        return run_trigger(
-            application=run.application,
-            job_id=run.job_id,
-            params=kept,
-            trigger="rerun",
-            user=user,
-            commit=sha,
-            rerun_of=run,
-        )
+    what = {"job_id": run.job_id} if isinstance(run, JobRun) else {"pipeline_id": run.pipeline_id}
     return run_trigger(
         application=run.application,
-        pipeline_id=run.pipeline_id,
+        **what,
         params=kept,
         trigger="rerun",
         user=user,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 from django.contrib import messages
@@ -62,6 +63,24 @@ def lost_draft(request, url: str):
     """Where a person lands when their draft is gone (signed out, or more than ten drafts)."""
     messages.info(request, "That draft is no longer in your session: start again here.")
     return redirect(url)
+
+
+def with_draft(lost: str, query: str = "", *, load=get_draft):
+    """Hands the view (``request, key``) the session's draft ``key`` as ``draft``, loaded by
+    ``load``; a person whose draft is gone lands on the page named ``lost`` (plus ``query``)."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def with_the_draft(request, key: str, *args, **kwargs):
+            try:
+                draft = load(request, key)
+            except Http404:
+                return lost_draft(request, reverse(lost) + query)
+            return view(request, key, *args, draft=draft, **kwargs)
+
+        return with_the_draft
+
+    return decorate
 
 
 def open_draft(request, data: bytes, definition, *, xml_mode: bool = False, **common):

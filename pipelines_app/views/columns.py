@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from pipelines_app import permissions
 from pipelines_app.column_picker import FIELDS, DraftColumns, problem_count
 from pipelines_app.draft_files import draft_repo_files
 from pipelines_app.drafting.checking import main_files
-from pipelines_app.drafting.drafts import get_draft, lost_draft
+from pipelines_app.drafting.drafts import with_draft
 from pipelines_app.drafting.rows import rows_from_post
 from pipelines_app.views.common import page
 from webkit.responses import respond
@@ -22,11 +21,8 @@ STEPS = ("transformations", "targets")
 
 @require_http_methods(["GET", "POST"])
 @page
-def column_picker(request, key: str):
-    try:
-        draft = get_draft(request, key)
-    except Http404:
-        return lost_draft(request, reverse("pipelines:wizard"))
+@with_draft("pipelines:wizard")
+def column_picker(request, key: str, draft: dict):
     application = draft["basics"].get("application") or ""
     if not application or not permissions.has_role(request.user, application, "author"):
         raise PermissionDenied("Only authors of the pipeline's application may see its columns.")

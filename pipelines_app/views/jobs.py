@@ -9,7 +9,6 @@ from itertools import pairwise
 
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 
 from config_repo.errors import ConfigRepoError
 from config_repo.layout import definition_path
@@ -20,10 +19,10 @@ from pipelines_app.drafting.drafts import (
     authored_applications,
     foreign_application,
     get_draft,
-    lost_draft,
     metadata_of,
     new_draft,
     review_page,
+    with_draft,
 )
 from pipelines_app.drafting.placing import field_problems, place_problems
 from pipelines_app.drafting.rows import (
@@ -137,11 +136,8 @@ def _job_draft(request, key: str) -> dict:
 
 
 @page
-def job_form(request, key: str):
-    try:
-        draft = _job_draft(request, key)
-    except Http404:
-        return lost_draft(request, reverse("pipelines:job_new"))
+@with_draft("pipelines:job_new", load=_job_draft)
+def job_form(request, key: str, draft: dict):
     show_errors = False
     if request.method == "POST":
         action = request.POST.get("action", "review")
@@ -222,12 +218,9 @@ def _render_job(request, key: str, draft: dict, show_errors: bool):
 
 
 @page
-def job_review(request, key: str):
+@with_draft("pipelines:job_new", load=_job_draft)
+def job_review(request, key: str, draft: dict):
     """The job's canonical XML and its validation; submitting opens a change request."""
-    try:
-        draft = _job_draft(request, key)
-    except Http404:
-        return lost_draft(request, reverse("pipelines:job_new"))
     application = draft["basics"].get("application", "")
     issues = foreign_application(request, draft)
     job, issues = (

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import Http404
 from django.shortcuts import render
-from django.urls import reverse
 
 from config_repo.layout import definition_path
 from pipelines_app import forms as f
 from pipelines_app import permissions
 from pipelines_app.drafting.checking import check_definition, parse_any
-from pipelines_app.drafting.drafts import get_draft, lost_draft, propose
+from pipelines_app.drafting.drafts import propose, with_draft
 from pipelines_app.views.common import page, problem_text
 from spark_runner.definition import Problem
 from spark_runner.definition import model as m
@@ -91,12 +89,9 @@ def _located(problem: Problem, path: str) -> dict:
 
 
 @page
-def wizard_xml(request, key: str):
+@with_draft("pipelines:wizard", "?mode=xml")
+def wizard_xml(request, key: str, draft: dict):
     """The expert's way: the XML itself, validated on demand, then proposed."""
-    try:
-        draft = get_draft(request, key)
-    except Http404:
-        return lost_draft(request, reverse("pipelines:wizard") + "?mode=xml")
     applications = permissions.applications_for(request.user, "author")
     if draft["application"] and draft["application"] not in applications:
         applications = [*applications, draft["application"]]

@@ -76,6 +76,25 @@ def _operator_request(serializer_class, request) -> dict:
     return body.validated_data
 
 
+def _start(request, serializer_class, operation, *fields):
+    """``operation`` (trigger or backfill) on the checked body: its pipeline or job, params and
+    ``fields``; a refusal becomes the API's error."""
+    data = _operator_request(serializer_class, request)
+    try:
+        return operation(
+            actor=request.user,
+            application=data["application"],
+            pipeline_id=data.get("pipeline"),
+            job_id=data.get("job"),
+            **{field: data[field] for field in fields},
+            params=data.get("params") or {},
+            client=client_of(request),
+            via="api",
+        )
+    except (services.RunRefused, DefinitionNotFound) as exc:
+        raise _refused(exc) from None
+
+
 class RunListCreate(APIView):
     @extend_schema(
         operation_id="runs_list", parameters=_LIST_PARAMS, responses={200: OpenApiTypes.OBJECT}
@@ -115,20 +134,7 @@ class RunListCreate(APIView):
         responses={202: OpenApiTypes.OBJECT},
     )
     def post(self, request):
-        data = _operator_request(TriggerSerializer, request)
-        application = data["application"]
-        try:
-            run = operations.trigger(
-                actor=request.user,
-                application=application,
-                pipeline_id=data.get("pipeline"),
-                job_id=data.get("job"),
-                params=data.get("params") or {},
-                client=client_of(request),
-                via="api",
-            )
-        except (services.RunRefused, DefinitionNotFound) as exc:
-            raise _refused(exc) from None
+        run = _start(request, TriggerSerializer, operations.trigger)
         return Response(
             {"id": str(run.id), "kind": run.kind, "status": run.status},
             status=status.HTTP_202_ACCEPTED,
@@ -142,22 +148,7 @@ class RunBackfill(APIView):
         responses={202: OpenApiTypes.OBJECT},
     )
     def post(self, request):
-        data = _operator_request(BackfillSerializer, request)
-        application = data["application"]
-        try:
-            runs = operations.backfill(
-                actor=request.user,
-                application=application,
-                pipeline_id=data.get("pipeline"),
-                job_id=data.get("job"),
-                first=data["first"],
-                last=data["last"],
-                params=data.get("params") or {},
-                client=client_of(request),
-                via="api",
-            )
-        except (services.RunRefused, DefinitionNotFound) as exc:
-            raise _refused(exc) from None
+        runs = _start(request, BackfillSerializer, operations.backfill, "first", "last")
         return Response(
             {"runs": [{"id": str(r.id), "runDate": r.params["runDate"]} for r in runs]},
             status=status.HTTP_202_ACCEPTED,

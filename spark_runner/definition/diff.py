@@ -11,7 +11,7 @@ from dataclasses import fields
 
 from . import model as m
 from .render import attribute_value, xml_name
-from .rules import target_label
+from .rules import step_inputs, target_label
 
 _SKIP = {"loc", "terms", "metrics_text"}
 
@@ -137,15 +137,7 @@ def _masks(old: m.Pipeline, new: m.Pipeline) -> list[str]:
 
 
 def _signature(step: m.Transformation) -> tuple[str, str]:
-    return step.tag, ",".join(name for _, name in _inputs(step))
-
-
-def _inputs(step):
-    if isinstance(step, m.Join):
-        return [("left", step.left), ("right", step.right)]
-    if isinstance(step, m.Merge):
-        return [("sources", s) for s in step.sources]
-    return [("source", step.source)]
+    return step.tag, ",".join(name for _, name in step_inputs(step))
 
 
 def _describe(step: m.Transformation) -> str:

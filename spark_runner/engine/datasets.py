@@ -7,21 +7,13 @@ from collections.abc import Callable, Iterator, Mapping
 
 from pyspark.sql import DataFrame
 
-from spark_runner.definition.model import Join, Merge
+from spark_runner.definition import rules
+from spark_runner.definition.rules import step_result as step_output
 
 
 def step_inputs(step) -> list[str]:
-    if isinstance(step, Join):
-        return [step.left, step.right]
-    if isinstance(step, Merge):
-        return list(step.sources)
-    return [step.source]
-
-
-def step_output(step) -> str:
-    if step.output:
-        return step.output
-    return step.left if isinstance(step, Join) else step.source
+    """The dataset ids a step reads (the roles aside)."""
+    return [name for _, name in rules.step_inputs(step)]
 
 
 def shared_frames(pipeline) -> set[tuple[str, int]]:

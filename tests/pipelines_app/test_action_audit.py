@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from pipelines_app import services
 from pipelines_app.models import AuditEvent
 from pipelines_app.testing import pipeline_xml
+from tests.pipelines_app.test_pages_wizard import fill_wizard
 
 pytestmark = pytest.mark.django_db
 
@@ -155,3 +156,65 @@ def test_every_change_request_action_of_the_api_is_in_the_cases_above():
     }
     covered = {url.rstrip("/").rsplit("/", 1)[-1] for via, *_, url, _, _ in ACTIONS if via == "api"}
     assert endpoints and endpoints <= covered, endpoints - covered
+
+
+def _draft_key(response) -> str:
+    """The draft a wizard or XML-editor entry point redirected to."""
+    assert response.status_code == 302, response.content[:300]
+    return response["Location"].split("/pipelines/draft/", 1)[1].split("/", 1)[0]
+
+
+def _wizard_create(client, world):
+    key = fill_wizard(client)
+    return f"/pipelines/draft/{key}/review/", {"title": "Add customer_clean", "action": "submit"}
+
+
+def _wizard_update(client, world):
+    key = _draft_key(client.get(f"/changes/{world['open'].number}/update/"))
+    return f"/pipelines/draft/{key}/review/", {"title": "other_load, retitled", "action": "submit"}
+
+
+def _xml_page(entry: str, xml: bytes, title: str):
+    """Opens the XML editor at ``entry``; its submit of ``xml`` proposes it."""
+
+    def reach(client, world):
+        key = _draft_key(client.get(entry.format(open=world["open"].number)))
+        body = {"application": "sales", "layer": "staging", "xml": xml.decode()}
+        return f"/pipelines/draft/{key}/xml/", {**body, "action": "submit", "title": title}
+
+    return reach
+
+
+# the wizard's and the XML editor's propose: (id, how the page is reached, the audit action)
+PROPOSALS = [
+    ("wizard create", _wizard_create, "change_request.create"),
+    ("wizard update", _wizard_update, "change_request.update"),
+    ("xml create", _xml_page("/pipelines/new/?mode=xml", pipeline_xml("xml_load"), "Add xml_load"),
+     "change_request.create"),
+    ("xml edit of a published one", _xml_page(DEFINITION + "edit/?mode=xml",
+     pipeline_xml(mode="overwrite"), "Edit"), "change_request.create"),
+    ("xml update", _xml_page("/changes/{open}/update/",
+     pipeline_xml("other_load", mode="overwrite"), "Overwrite"), "change_request.update"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("reach", "action"), [pytest.param(*case[1:], id=case[0]) for case in PROPOSALS]
+)
+def test_proposing_from_the_wizard_or_the_xml_editor_writes_exactly_one_audit_line(
+    cast, world, reach, action
+):
+    # given: the author's draft, filled in on the pages before the one that proposes
+    client = _page(cast.alice)
+    url, body = reach(client, world)
+    before = set(AuditEvent.objects.values_list("id", flat=True))
+
+    # when
+    response = client.post(url, body)
+
+    # then: proposed (the change request's page), and one line for it
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert response["Location"].startswith("/changes/"), response["Location"]
+    new = list(AuditEvent.objects.exclude(id__in=before))
+    assert [(e.action, e.actor_name) for e in new] == [(action, "alice")]
+    assert (new[0].actor_id, new[0].ip, new[0].user_agent) == (cast.alice.pk, IP, AGENT)

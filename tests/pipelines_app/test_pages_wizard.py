@@ -262,3 +262,22 @@ def test_switching_to_the_xml_editor_carries_the_finished_wizard_over(client, ca
     assert "&lt;deduplicate" in body and "customer_clean" in body
     body = client.get(client.get("/pipelines/new/?mode=xml&from=nope")["Location"]).content
     assert b"&lt;pipeline id=&quot;my_pipeline&quot;" in body
+
+
+@pytest.mark.parametrize(
+    "url, lands_on",
+    [
+        ("/pipelines/draft/gone/basics/", "/pipelines/new/"),
+        ("/pipelines/draft/gone/xml/", "/pipelines/new/?mode=xml"),
+        ("/pipelines/draft/gone/data/columns/", "/pipelines/new/"),
+        ("/pipelines/job/gone/", "/pipelines/new/job/"),
+        ("/pipelines/job/gone/review/", "/pipelines/new/job/"),
+    ],
+)
+def test_a_draft_no_longer_in_the_session_sends_the_author_to_start_again(
+    client, cast, url, lands_on
+):
+    client.force_login(cast.alice)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == lands_on

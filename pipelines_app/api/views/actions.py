@@ -4,7 +4,7 @@ withdraw, submit, rebase, comment."""
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.response import Response
 
 from pipelines_app import services
@@ -34,56 +34,45 @@ class _ChangeRequestAction(HubAPIView):
         return Response(change_request_data(result, request.user))
 
 
-class ApproveView(_ChangeRequestAction):
-    body = s.ApproveSerializer
-
-    @extend_schema(
-        request=s.ApproveSerializer,
-        responses={200: s.ChangeRequestOutSerializer, 409: s.MovedSerializer},
-    )
-    def post(self, request, number):
-        return super().post(request, number)
-
-    def act(self, request, change_request, data):
-        return services.change_request_approve(
-            change_request=change_request,
-            reviewer=request.user,
-            comment=data["comment"],
-            override_reason=data.get("override_reason"),
-            head_commit=data["head_commit"],
-            client=client_of(request),
-        )
-
-
-class RequestChangesView(_ChangeRequestAction):
+# A reviewer's decision on the head commit the reviewer saw; ``decide`` is its service. (No
+# docstring: the API schema takes the view's docstring as the operation's description.)
+class _ReviewDecision(_ChangeRequestAction):
     body = s.ReviewDecisionSerializer
-
-    @extend_schema(
-        request=s.ReviewDecisionSerializer,
-        responses={200: s.ChangeRequestOutSerializer, 409: s.MovedSerializer},
-    )
-    def post(self, request, number):
-        return super().post(request, number)
+    decide = None
 
     def act(self, request, change_request, data):
-        return services.change_request_request_changes(
+        return type(self).decide(
             change_request=change_request,
             reviewer=request.user,
             comment=data["comment"],
             head_commit=data["head_commit"],
             client=client_of(request),
+            **self.options(data),
         )
+
+    def options(self, data) -> dict:
+        return {}
+
+
+_DECIDED = {200: s.ChangeRequestOutSerializer, 409: s.MovedSerializer}
+
+
+@extend_schema_view(post=extend_schema(request=s.ApproveSerializer, responses=_DECIDED))
+class ApproveView(_ReviewDecision):
+    body = s.ApproveSerializer
+    decide = services.change_request_approve
+
+    def options(self, data) -> dict:
+        return {"override_reason": data.get("override_reason")}
+
+
+@extend_schema_view(post=extend_schema(request=s.ReviewDecisionSerializer, responses=_DECIDED))
+class RequestChangesView(_ReviewDecision):
+    decide = services.change_request_request_changes
 
 
 class RejectView(RequestChangesView):
-    def act(self, request, change_request, data):
-        return services.change_request_reject(
-            change_request=change_request,
-            reviewer=request.user,
-            comment=data["comment"],
-            head_commit=data["head_commit"],
-            client=client_of(request),
-        )
+    decide = services.change_request_reject
 
 
 class WithdrawView(_ChangeRequestAction):

@@ -33,35 +33,47 @@ def membership_change(
         app = Application.objects.create(name=application, display_name=application)
         audit.record(None, "application.create", f"application:{app.name}", {"by": "grant"})
     if revoke:
-        deleted, _ = Membership.objects.filter(user=user, application=app, role=role).delete()
-        if not deleted:
-            return f"{username} was not a {role} of {application}: nothing to revoke"
-        audit.record(
-            None,
-            "membership.revoke",
-            f"application:{app.name}",
-            {"user": username, "role": role, "by": "manage.py revoke"},
-        )
-        return f"{username} is no longer a {role} of {application}"
-    _, created = Membership.objects.get_or_create(user=user, application=app, role=role)
-    if not created:
-        return f"{username} already is a {role} of {application}"
+        changed, _ = Membership.objects.filter(user=user, application=app, role=role).delete()
+    else:
+        _, changed = Membership.objects.get_or_create(user=user, application=app, role=role)
+    verb, unchanged, done = _OUTCOMES[revoke]
+    if not changed:
+        return unchanged.format(username=username, role=role, application=application)
     audit.record(
         None,
-        "membership.grant",
+        f"membership.{verb}",
         f"application:{app.name}",
-        {"user": username, "role": role, "by": "manage.py grant"},
+        {"user": username, "role": role, "by": f"manage.py {verb}"},
     )
-    return f"{username} is now a {role} of {application}"
+    return done.format(username=username, role=role, application=application)
+
+
+# revoke -> (the audit verb, the answer when nothing changed, the answer when it did)
+_OUTCOMES = {
+    False: (
+        "grant",
+        "{username} already is a {role} of {application}",
+        "{username} is now a {role} of {application}",
+    ),
+    True: (
+        "revoke",
+        "{username} was not a {role} of {application}: nothing to revoke",
+        "{username} is no longer a {role} of {application}",
+    ),
+}
+
+
+def add_membership_arguments(parser) -> None:
+    parser.add_argument("username")
+    parser.add_argument("application")
+    parser.add_argument("role", choices=Role.values)
 
 
 class Command(BaseCommand):
     help = "Give a user a role (author, reviewer, operator) in an application."
 
     def add_arguments(self, parser):
-        parser.add_argument("username")
-        parser.add_argument("application")
-        parser.add_argument("role", choices=Role.values)
+        add_membership_arguments(parser)
         parser.add_argument(
             "--create-application",
             action="store_true",

@@ -2,17 +2,14 @@
 
 from django.core.management.base import BaseCommand
 
-from pipelines_app.management.commands.grant import membership_change
-from pipelines_app.models import Role
+from pipelines_app.management.commands.grant import add_membership_arguments, membership_change
 
 
 class Command(BaseCommand):
     help = "Take a role (author, reviewer, operator) in an application away from a user."
 
     def add_arguments(self, parser):
-        parser.add_argument("username")
-        parser.add_argument("application")
-        parser.add_argument("role", choices=Role.values)
+        add_membership_arguments(parser)
 
     def handle(self, username, application, role, **options):
         self.stdout.write(membership_change(username, application, role, revoke=True))
