@@ -64,6 +64,7 @@ class SparkRunner:
             secrets=self._secrets,
             output_key=_first_attempt_id(run),
             policy=run_policy(run.application),
+            parallel_targets=settings.HUB_PARALLEL_TARGETS,
         )
         return run_pipeline(published.definition, ctx)
 

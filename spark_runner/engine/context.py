@@ -34,6 +34,8 @@ class RunContext:
     # write, connect to and name. The portal always passes one; None (engine tests, benchmarks,
     # embedding the engine alone) leaves the run unconfined.
     policy: DataPolicy | None = None
+    # How many targets are staged at once (spark_runner/engine/parallel.py); 1: one by one.
+    parallel_targets: int = 4
 
     def __post_init__(self):
         if isinstance(self.run_date, str):

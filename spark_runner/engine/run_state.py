@@ -44,6 +44,8 @@ class RunState:
     steps: list[tuple[StepMetrics, list[Any], Observation | None]] = field(default_factory=list)
     outputs: list[Output] = field(default_factory=list)
     cached: list[DataFrame] = field(default_factory=list)  # unpersisted when the run ends
+    # the cached frames read by several steps or targets, not computed yet
+    shared_cached: list[DataFrame] = field(default_factory=list)
     lookups: dict[str, DataFrame] = field(default_factory=dict)  # by reference
     last_dataset: str | None = None
     vault: TokenVault | None = None

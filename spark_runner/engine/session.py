@@ -177,6 +177,10 @@ def spark_conf(settings: EngineSettings) -> dict[str, str]:
                 "spark.hadoop.datanucleus.fixedDatastore": "false",
                 "spark.hadoop.hive.metastore.schema.verification": "false",
                 "spark.hadoop.datanucleus.connectionPoolingType": "HikariCP",
+                "spark.hadoop.datanucleus.connectionPool.maxPoolSize": str(
+                    settings.metastore_pool_size
+                ),
+                "spark.hadoop.datanucleus.connectionPool.minPoolSize": "1",
             }
         )
     else:

@@ -24,6 +24,10 @@ class EngineSettings:
     shuffle_partitions: int | None = None
     # The Spark UI of the session (off: a worker needs no web server).
     spark_ui: bool = False
+    # PostgreSQL metastore: the connections of each of DataNucleus' two pools. The session's
+    # catalog makes one metastore call at a time, so a few suffice; HikariCP's default (10 per
+    # pool, kept open) made each driver hold 20 of PostgreSQL's max_connections.
+    metastore_pool_size: int = 3
     extra_conf: tuple[tuple[str, str], ...] = ()
 
     @classmethod
@@ -40,6 +44,8 @@ class EngineSettings:
             "derby_dir": str(var_dir / "metastore"),
             "spark_ui": _truthy(env.get("HUB_SPARK_UI")),
         }
+        if env.get("HUB_METASTORE_POOL_SIZE"):
+            values["metastore_pool_size"] = int(env["HUB_METASTORE_POOL_SIZE"])
         if env.get("HUB_SPARK_SHUFFLE_PARTITIONS"):
             values["shuffle_partitions"] = int(env["HUB_SPARK_SHUFFLE_PARTITIONS"])
         values.update(overrides)

@@ -50,6 +50,7 @@ def load_source(run: RunState, source) -> DataFrame:
     if source.load_policy != "eager" and (source.id, 0) in run.shared:
         df = df.persist()  # read by several steps or targets: parsed once
         run.cached.append(df)
+        run.shared_cached.append(df)
     if read.rejects is not None:
         run.cached.append(read.rejects)
     metrics.seconds = time.monotonic() - started

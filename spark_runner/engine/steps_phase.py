@@ -40,6 +40,7 @@ def apply_steps(run: RunState) -> None:
         if (out, run.versions[out]) in run.shared:
             df = df.persist()
             run.cached.append(df)
+            run.shared_cached.append(df)
         run.datasets[out] = df
         run.counts[out] = obs
         run.last_dataset = out

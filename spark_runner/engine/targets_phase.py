@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import time
 
-from spark_runner.engine import storage
+from spark_runner.engine import parallel, storage
 from spark_runner.engine.errors import EngineError
 from spark_runner.engine.fs import FS
 from spark_runner.engine.observations import drain_listeners
@@ -20,6 +20,11 @@ from spark_runner.engine.sources_phase import schema_fields
 
 
 def stage_targets(run: RunState) -> None:
+    """Makes each target's output, then stages them, with the token vault's new entries, side by
+    side (``RunContext.parallel_targets`` at once). A failure is located at its target (the
+    first failing one, in the definition's order)."""
+    places: list[str] = []
+    tasks = []
     for target in run.pipeline.targets:
         run.check_cancelled()
         source_id = target.source or run.last_dataset
@@ -29,17 +34,46 @@ def stage_targets(run: RunState) -> None:
         if source_id is None or source_id not in run.datasets:
             raise EngineError("target", f"no dataset {source_id!r} to write")
         df = run.datasets[source_id]
-        run.where, run.phase = where, "target"
         fields = schema_fields(run, target)
         if fields is not None:
             df = conform(df, fields, run.where)
         output = kind.output(target, df, run)
         run.outputs.append(output)
+        places.append(where)
+        tasks.append(_staging(run, output))
+    if run.vault is not None and run.vault.pending:
+        places.append("stage token vault")
+        tasks.append(lambda: run.vault.stage(run.spark))
+    workers = run.ctx.parallel_targets
+    if len(tasks) > 1 and workers > 1:
+        _compute_shared_frames(run, places[0])
+    errors = parallel.run_side_by_side(run.spark, tasks, workers)
+    for where, error in zip(places, errors, strict=True):
+        if error is not None and not isinstance(error, parallel.Skipped):
+            run.where, run.phase = where, "target"
+            raise error
+    if _observations_pending(run):
+        drain_listeners(run.spark)
+
+
+def _staging(run: RunState, output):
+    def stage() -> None:
+        run.check_cancelled()
         started = time.monotonic()
         output.stage()
         output.seconds = time.monotonic() - started
-    if _observations_pending(run):
-        drain_listeners(run.spark)
+
+    return stage
+
+
+def _compute_shared_frames(run: RunState, where: str) -> None:
+    """Computes the cached frames that several readers share before the targets are staged side
+    by side: computed by one job, their row counts come from that job, never from whichever of
+    two writers got to a part first."""
+    run.where, run.phase = where, "target"
+    for df in run.shared_cached:
+        run.check_cancelled()
+        df.count()
 
 
 def _observations_pending(run: RunState) -> bool:
@@ -64,7 +98,7 @@ def commit(run: RunState) -> None:
     run.phase = "commit"
     if run.vault is not None and run.vault.pending:
         run.where = "commit token vault"
-        run.vault.write(run.spark)
+        run.vault.commit(run.spark)
     for output in run.outputs:
         run.where = f"commit target {output.kind} {output.name}"
         output.commit()
@@ -74,6 +108,9 @@ def commit(run: RunState) -> None:
 
 
 def abort(run: RunState) -> None:
+    if run.vault is not None:
+        with contextlib.suppress(Exception):
+            run.vault.abort(run.spark)
     for output in run.outputs:
         with contextlib.suppress(Exception):
             output.abort()

@@ -1,0 +1,45 @@
+"""The worker warm-up (spark_runner/engine/warmup.py) and the metastore client's pool size."""
+
+from pathlib import Path
+
+import pytest
+
+from spark_runner.engine import warmup
+from spark_runner.engine.session import spark_conf
+from spark_runner.engine.settings import EngineSettings
+
+pytestmark = pytest.mark.spark
+
+
+def _databases(spark) -> set[str]:
+    return {db.name for db in spark.catalog.listDatabases()}
+
+
+def test_the_warm_up_commits_hive_tables_and_leaves_nothing_behind(spark, monkeypatch):
+    from spark_runner.engine import run as run_module
+
+    warehouse = Path(spark.conf.get("spark.sql.warehouse.dir").removeprefix("file:"))
+    before = _databases(spark)
+    runs = []
+    original = run_module.run_pipeline
+
+    def watched(pipeline, ctx):
+        result = original(pipeline, ctx)
+        runs.append((result.ok, [t.name for t in result.targets]))
+        return result
+
+    monkeypatch.setattr(run_module, "run_pipeline", watched)
+    warmup._exercise(spark)
+    # twice through the engine: the tables created, then replaced (swap, partition overwrite)
+    assert [ok for ok, _ in runs] == [True, True]
+    assert {name.split(".")[-1] for name in runs[0][1] if "." in name} >= {"rows", "parts"}
+    assert _databases(spark) == before
+    assert not list(warehouse.glob("hub_warmup_*"))
+
+
+def test_each_metastore_pool_holds_the_configured_connections():
+    url = "jdbc:postgresql://127.0.0.1:5432/meta?user=postgres"
+    conf = spark_conf(EngineSettings(metastore_url=url, metastore_pool_size=2))
+    assert conf["spark.hadoop.datanucleus.connectionPool.maxPoolSize"] == "2"
+    assert conf["spark.hadoop.datanucleus.connectionPool.minPoolSize"] == "1"
+    assert EngineSettings.from_env({"HUB_METASTORE_POOL_SIZE": "5"}).metastore_pool_size == 5
