@@ -13,7 +13,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from config_repo.layout import parse_definition_path
-from pipelines_app import governance
+from pipelines_app import governance, messages
 from pipelines_app.models import ChangeRequest, DryRun, PreviewStatus
 from pipelines_app.services.repository import config_repository
 
@@ -21,14 +21,6 @@ log = logging.getLogger(__name__)
 
 TASK = "pipelines_app.tasks.dry_run"
 FINISHED = (PreviewStatus.PASSED, PreviewStatus.FAILED, PreviewStatus.CUT_SHORT)
-
-
-def send_preview_task(name: str, args: list) -> None:
-    """Enqueues a preview task by name on ``HUB_PREVIEW_QUEUE`` once the transaction commits."""
-    from celery import current_app
-
-    queue = getattr(settings, "HUB_PREVIEW_QUEUE", "preview")
-    transaction.on_commit(lambda: current_app.send_task(name, args=args, queue=queue))
 
 
 def changed_pipelines(repo, change_request) -> list[str]:
@@ -65,7 +57,7 @@ def dry_runs_schedule(change_request: ChangeRequest) -> list[DryRun]:
             defaults={"pipeline_id": where.id},
         )
         if created:
-            send_preview_task(TASK, [dry_run.pk])
+            messages.send_on_commit(TASK, [dry_run.pk])
         made.append(dry_run)
     return made
 
