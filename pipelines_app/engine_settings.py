@@ -1,6 +1,6 @@
 """The Spark engine's settings, built from the portal's (spark_runner reads no Django settings).
-Shared by the run worker (``runs_app.runner``) and the preview worker (``pipelines_app.sampling``),
-so both warm and keep the same session."""
+Shared by the run worker (``runs_app.runner``) and the preview worker
+(``pipelines_app.preview_worker``), so both warm and keep the same session."""
 
 from __future__ import annotations
 

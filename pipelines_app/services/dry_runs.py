@@ -108,7 +108,7 @@ def _preview_in_thread(repo, commit: str, path: str, application: str) -> dict:
 
 
 def _preview_at(repo, commit: str, path: str, application: str) -> dict:
-    from pipelines_app import sampling
+    from pipelines_app import preview_worker
     from spark_runner.definition import DefinitionInvalid, parse
 
     data = repo.read(path, commit)
@@ -119,7 +119,7 @@ def _preview_at(repo, commit: str, path: str, application: str) -> dict:
     except DefinitionInvalid as exc:
         problems = "; ".join(map(str, exc.problems[:3]))
         return {"status": "failed", "error": {"where": "definition", "message": problems}}
-    return sampling.preview(pipeline, application=application, files=repo.files(commit))
+    return preview_worker.preview(pipeline, application=application, files=repo.files(commit))
 
 
 def _store_counts(change_request_id: int, head: str) -> None:

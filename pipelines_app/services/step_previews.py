@@ -81,7 +81,7 @@ def step_preview_awaits_worker(preview: StepPreview) -> bool:
 
 
 def step_preview_execute(preview_id: str) -> StepPreview | None:
-    from pipelines_app import sampling
+    from pipelines_app import preview_worker
     from spark_runner.definition import DefinitionInvalid, parse
 
     claimed = StepPreview.objects.filter(id=preview_id, status="pending").update(
@@ -94,7 +94,7 @@ def step_preview_execute(preview_id: str) -> StepPreview | None:
     try:
         pipeline = parse(preview.xml.encode(), f"applications/{application}/preview.xml")
         repo = config_repository()
-        result = sampling.preview(
+        result = preview_worker.preview(
             pipeline,
             application=application,
             files=_with_draft_files(repo.files(repo.head("main")), preview.files),
