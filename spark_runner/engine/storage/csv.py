@@ -51,11 +51,13 @@ class Csv(StorageKind):
         return read_csv(run.spark, source, path, None if fields is None else to_struct(fields))
 
     def output(self, target: CsvTarget, df: DataFrame, run) -> Output:
+        self.check_target(target, run)
         ctx = run.ctx
-        path = csv_destination(ctx, target)
-        if ctx.policy is not None:
-            check_write(ctx.policy, target.path, path, target)
-        return CsvOutput(run.spark, df, target, path, ctx.run_id, ctx.key)
+        return CsvOutput(run.spark, df, target, csv_destination(ctx, target), ctx.run_id, ctx.key)
+
+    def check_target(self, target: CsvTarget, run) -> None:
+        if run.ctx.policy is not None:
+            check_write(run.ctx.policy, target.path, csv_destination(run.ctx, target), target)
 
     def target_where(self, target: CsvTarget) -> str:
         return f"target csv {target.path}"
