@@ -21,5 +21,6 @@ def engine_settings(**overrides):
         "derby_dir": str(settings.HUB_METASTORE_DERBY_DIR),
         "shuffle_partitions": settings.HUB_SPARK_SHUFFLE_PARTITIONS or None,
         "spark_ui": settings.HUB_SPARK_UI,
+        "staging_max_age_seconds": settings.HUB_STAGING_MAX_AGE_SECONDS,
     }
     return EngineSettings(**(values | overrides))

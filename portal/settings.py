@@ -150,6 +150,8 @@ HUB_PII_PATTERNS = env_list("HUB_PII_PATTERNS", [])
 HUB_SPARK_APP_NAME = env_str("HUB_SPARK_APP_NAME", "datahub-engine")
 HUB_SPARK_SHUFFLE_PARTITIONS = env_int("HUB_SPARK_SHUFFLE_PARTITIONS", 0)  # 0: Spark's choice
 HUB_SPARK_UI = env_bool("HUB_SPARK_UI", False)
+# Staging nobody touched for this long is taken as left by a dead run and removed.
+HUB_STAGING_MAX_AGE_SECONDS = env_float("HUB_STAGING_MAX_AGE_SECONDS", 3600.0)
 HUB_METASTORE_DERBY_DIR = VAR_DIR / "metastore"  # embedded Derby, without HUB_METASTORE_URL
 
 # --- orchestration (docs/operators/settings.md). Read through django.conf.settings at call time,

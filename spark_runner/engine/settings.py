@@ -24,6 +24,8 @@ class EngineSettings:
     shuffle_partitions: int | None = None
     # The Spark UI of the session (off: a worker needs no web server).
     spark_ui: bool = False
+    # Staging nobody touched for this long is taken as left by a dead run and removed.
+    staging_max_age_seconds: float = 3600.0
     extra_conf: tuple[tuple[str, str], ...] = ()
 
     @classmethod
@@ -40,6 +42,8 @@ class EngineSettings:
             "derby_dir": str(var_dir / "metastore"),
             "spark_ui": _truthy(env.get("HUB_SPARK_UI")),
         }
+        if env.get("HUB_STAGING_MAX_AGE_SECONDS"):
+            values["staging_max_age_seconds"] = float(env["HUB_STAGING_MAX_AGE_SECONDS"])
         if env.get("HUB_SPARK_SHUFFLE_PARTITIONS"):
             values["shuffle_partitions"] = int(env["HUB_SPARK_SHUFFLE_PARTITIONS"])
         values.update(overrides)

@@ -32,7 +32,7 @@ from spark_runner.engine.outputs import (
     _tag,
 )
 from spark_runner.engine.schema import to_struct
-from spark_runner.engine.staging import drop_earlier_attempts, staging_tag, tidy
+from spark_runner.engine.staging import drop_earlier_attempts, staging_max_age, staging_tag, tidy
 from spark_runner.engine.storage import SourceRead, StorageKind, storage_kind
 
 CORRUPT = "_corrupt_record"
@@ -288,7 +288,7 @@ class CsvOutput(Output):
         self._obs = None
 
     def stage(self) -> None:
-        tidy(self.fs, self.path, self.tag, self.key)
+        tidy(self.fs, self.path, self.tag, self.key, staging_max_age(self.spark))
         mode = self.target.mode
         if self.fs.exists(self.path):
             if mode == "error":

@@ -187,7 +187,7 @@ class HiveOutput(Output):
         otherwise once nothing in them changed for ``HUB_STAGING_MAX_AGE_SECONDS`` (a live
         run's are younger). ``only_earlier``: just the former (after a successful commit)."""
         now = time.time() if now is None else now
-        limit = staging_max_age()
+        limit = staging_max_age(self.spark)
         current = ""
         with contextlib.suppress(Exception):
             if only_earlier:  # after the commit: the location may have just changed
