@@ -73,13 +73,17 @@ def dry_run_execute(dry_run_id: int) -> DryRun | None:
     application = dry_run.change_request.application.name
     repo = config_repository()
     main = repo.head("main")
+    main_result = main_side_stored(main, dry_run.path)
     try:
-        # main's preview runs beside the head's: small jobs leave the session's cores idle
-        # between them, so the two overlap (the dry run takes about as long as the slower one).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dry-run-main") as pool:
-            on_main = pool.submit(_preview_in_thread, repo, main, dry_run.path, application)
+        if main_result is not None:
             result = _preview_at(repo, dry_run.head_commit, dry_run.path, application)
-            main_result = on_main.result()
+        else:
+            # main's preview runs beside the head's: small jobs leave the session's cores idle
+            # between them, so the two overlap (the dry run takes about as long as the slower).
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dry-run-main") as pool:
+                on_main = pool.submit(_preview_in_thread, repo, main, dry_run.path, application)
+                result = _preview_at(repo, dry_run.head_commit, dry_run.path, application)
+                main_result = on_main.result()
     except Exception as exc:  # a dry run always ends with a readable result
         log.exception("dry run %s failed outside the engine", dry_run_id)
         result = {"status": "failed", "error": {"where": "dry run", "message": str(exc)[:500]}}
@@ -98,6 +102,19 @@ def dry_run_execute(dry_run_id: int) -> DryRun | None:
         )
         _store_counts(dry_run.change_request_id, dry_run.head_commit)
     return DryRun.objects.get(id=dry_run_id)
+
+
+def main_side_stored(main: str, path: str) -> dict | None:
+    """The main side of ``path`` that an earlier dry run (of any change, at any head) previewed
+    at the same ``main`` commit: the same definition, so it is not run again. Only a preview
+    that ran to its end is reused (a failed or cut-short one may have been the moment's); it
+    stays the sample as read then, until main moves."""
+    return (
+        DryRun.objects.filter(main_commit=main, path=path, main_result__status="ok")
+        .order_by("-finished_at")
+        .values_list("main_result", flat=True)
+        .first()
+    )
 
 
 def _preview_in_thread(repo, commit: str, path: str, application: str) -> dict:
