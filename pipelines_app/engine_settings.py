@@ -1,6 +1,6 @@
 """The Spark engine's settings, built from the portal's (spark_runner reads no Django settings).
-Shared by the run worker (``runs_app.runner``) and the preview worker (``pipelines_app.sampling``),
-so both warm and keep the same session."""
+Shared by the run worker (``runs_app.runner``) and the preview worker
+(``pipelines_app.preview_worker``), so both warm and keep the same session."""
 
 from __future__ import annotations
 
@@ -22,5 +22,6 @@ def engine_settings(**overrides):
         "shuffle_partitions": settings.HUB_SPARK_SHUFFLE_PARTITIONS or None,
         "spark_ui": settings.HUB_SPARK_UI,
         "metastore_pool_size": settings.HUB_METASTORE_POOL_SIZE,
+        "staging_max_age_seconds": settings.HUB_STAGING_MAX_AGE_SECONDS,
     }
     return EngineSettings(**(values | overrides))

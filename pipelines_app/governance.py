@@ -22,6 +22,7 @@ from django.conf import settings
 from config_repo.gitcmd import LRU
 from config_repo.layout import parse_definition_path
 from pipelines_app.data_policy import policy_for
+from pipelines_app.models import DryRun, PreviewStatus
 from spark_runner.definition import DefinitionInvalid, SchemaError, load_schema, parse
 from spark_runner.definition import model as m
 from spark_runner.definition.files import resolve_schema_path
@@ -373,8 +374,6 @@ def _dry_runs(change_request) -> list[Finding]:
     """A failed dry run at the head (read afresh: it ends after the change was proposed)."""
     if getattr(change_request, "pk", None) is None:
         return []
-    from pipelines_app.models import DryRun, PreviewStatus
-
     findings = []
     for dry_run in DryRun.objects.filter(
         change_request_id=change_request.pk,

@@ -398,6 +398,8 @@ class DryRun(models.Model):
                 fields=["change_request", "head_commit", "path"], name="one_dry_run_per_head_path"
             )
         ]
+        # the main side of a path at a main commit, reused by later dry runs
+        indexes = [models.Index(fields=["path", "main_commit"], name="dry_run_main_side")]
 
     def __str__(self) -> str:
         return f"dry run of {self.pipeline_id} at {self.head_commit[:10]} ({self.status})"

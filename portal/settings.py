@@ -154,6 +154,8 @@ HUB_SPARK_UI = env_bool("HUB_SPARK_UI", False)
 HUB_METASTORE_POOL_SIZE = env_int("HUB_METASTORE_POOL_SIZE", 3)
 # How many targets of one run are staged at once (1: one after another).
 HUB_PARALLEL_TARGETS = env_int("HUB_PARALLEL_TARGETS", 4)
+# Staging nobody touched for this long is taken as left by a dead run and removed.
+HUB_STAGING_MAX_AGE_SECONDS = env_float("HUB_STAGING_MAX_AGE_SECONDS", 3600.0)
 HUB_METASTORE_DERBY_DIR = VAR_DIR / "metastore"  # embedded Derby, without HUB_METASTORE_URL
 
 # --- orchestration (docs/operators/settings.md). Read through django.conf.settings at call time,
@@ -232,8 +234,21 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
-# Control tasks (reaper, schedule tick, SLA check, notifications) on HUB_CONTROL_QUEUE.
-CELERY_TASK_ROUTES = ("runs_app.messages.route",)
+# The queue setting each task follows; any other task (runs, retries, job nodes) follows
+# HUB_TASK_QUEUE. Celery routes every message by it (portal/task_routes.py), so the apps send by
+# task name alone.
+HUB_QUEUE_ROUTES = {
+    # periodic work, the re-send of lost messages (inside the reaper), notifications, webhooks
+    "runs_app.tasks.schedule_tick": "HUB_CONTROL_QUEUE",
+    "runs_app.tasks.reap_lost_runs": "HUB_CONTROL_QUEUE",
+    "runs_app.tasks.sla_check": "HUB_CONTROL_QUEUE",
+    "runs_app.tasks.send_notifications": "HUB_CONTROL_QUEUE",
+    "runs_app.tasks.deliver_webhook": "HUB_CONTROL_QUEUE",
+    # previews and dry runs on sample data
+    "pipelines_app.tasks.step_preview": "HUB_PREVIEW_QUEUE",
+    "pipelines_app.tasks.dry_run": "HUB_PREVIEW_QUEUE",
+}
+CELERY_TASK_ROUTES = ("portal.task_routes.route",)
 # Periodic control work. ``expires`` only drops the backlog a stopped control worker would find
 # when it comes back (every tick does the whole work). It is ten periods, not one: a message
 # waits milliseconds on its own queue, and a period's worth of clock skew between beat and the

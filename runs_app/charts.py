@@ -13,17 +13,19 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
-STATE_COLOURS = {
-    "pending": ("#ffffff", "#9aa5b5"),
-    "queued": ("#e1eaff", "#2457c5"),
-    "running": ("#2457c5", "#1a3f91"),
-    "retrying": ("#fdf0d5", "#b7791f"),
-    "succeeded": ("#dcf3e5", "#1f8a4c"),
-    "failed": ("#fde2e2", "#c53030"),
-    "skipped": ("#eef0f3", "#9aa5b5"),
-    "cancelled": ("#e2e5ea", "#5c6778"),
+# Colours are the CSS variables of static/css/portal.css (``--<name>``), set through ``style``
+# (an SVG presentation attribute does not resolve ``var()``): the charts follow the stylesheet.
+STATE_COLOURS = {  # (fill, stroke) of a job graph node
+    "pending": ("surface", "faint"),
+    "queued": ("info-bg", "accent"),
+    "running": ("accent", "accent-strong"),
+    "retrying": ("warn-bg", "warn"),
+    "succeeded": ("ok-bg", "ok"),
+    "failed": ("bad-bg", "bad"),
+    "skipped": ("idle-bg", "faint"),
+    "cancelled": ("cancelled-bg", "muted"),
 }
-SUCCEEDED, FAILED, OTHER = "#1f8a4c", "#c53030", "#9aa5b5"
+SUCCEEDED, FAILED, OTHER = "ok", "bad", "faint"
 FONT = "system-ui, -apple-system, 'Segoe UI', sans-serif"
 
 
@@ -34,6 +36,12 @@ def _svg(width: float, height: float, label: str, body: list[str], css_class: st
         f'xmlns="http://www.w3.org/2000/svg" font-family="{FONT}">'
         f"<title>{escape(label)}</title>{''.join(body)}</svg>"
     )
+
+
+def _paint(fill: str | None = None, stroke: str | None = None) -> str:
+    """The ``style`` attribute that paints an element with portal.css variables."""
+    parts = [f"{what}:var(--{name})" for what, name in (("fill", fill), ("stroke", stroke)) if name]
+    return f'style="{";".join(parts)}"'
 
 
 def _short(text: str, limit: int) -> str:
@@ -53,11 +61,12 @@ def step_durations(steps: Sequence[tuple[str, float]], width: int = 360) -> Safe
         y = i * row
         w = max(1.0, bar_w * seconds / longest)
         body.append(
-            f'<text x="0" y="{y + 14}" font-size="11" fill="#5c6778">'
+            f'<text x="0" y="{y + 14}" font-size="11" style="fill:var(--muted)">'
             f"{escape(_short(label, 20))}</text>"
-            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="12" rx="2" fill="#2457c5">'
+            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="12" rx="2" '
+            'style="fill:var(--accent)">'
             f"<title>{escape(label)}: {seconds:.2f} s</title></rect>"
-            f'<text x="{label_w + w + 4:.1f}" y="{y + 14}" font-size="11" fill="#1d2430">'
+            f'<text x="{label_w + w + 4:.1f}" y="{y + 14}" font-size="11" style="fill:var(--fg)">'
             f"{seconds:.2f} s</text>"
         )
     return _svg(width, max(row, row * len(steps)), "Step durations in seconds", body, "steps")
@@ -87,11 +96,11 @@ def runs_per_day(days: Sequence[DayCount], width: int = 1040, height: int = 220)
     bar = max(4.0, slot * 0.68)
     body = [
         f'<line x1="{left}" y1="{top + plot_h}" x2="{width}" y2="{top + plot_h}" '
-        'stroke="#dde2ea"/>',
+        'style="stroke:var(--line)"/>',
         f'<text x="{left - 6}" y="{top + 8}" font-size="10" text-anchor="end" '
-        f'fill="#5c6778">{peak}</text>',
+        f'style="fill:var(--muted)">{peak}</text>',
         f'<text x="{left - 6}" y="{top + plot_h}" font-size="10" text-anchor="end" '
-        f'fill="#5c6778">0</text>',
+        f'style="fill:var(--muted)">0</text>',
     ]
     for i, d in enumerate(days):
         x = left + i * slot + (slot - bar) / 2
@@ -104,11 +113,11 @@ def runs_per_day(days: Sequence[DayCount], width: int = 1040, height: int = 220)
             y -= h
             body.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                f'fill="{colour}"><title>{escape(tip)}</title></rect>'
+                f"{_paint(colour)}><title>{escape(tip)}</title></rect>"
             )
         body.append(
             f'<text x="{x + bar / 2:.1f}" y="{height - 6}" font-size="10" text-anchor="middle" '
-            f'fill="#5c6778">{d.day:%d}</text>'
+            f'style="fill:var(--muted)">{d.day:%d}</text>'
         )
     label = "Runs per day: " + ", ".join(
         f"{d.day:%d %b} {d.succeeded} ok {d.failed} failed" for d in days
@@ -123,14 +132,14 @@ def percent_bar(percent: float | None, width: int = 160) -> SafeString:
     """One horizontal bar 0 to 100 %, green from 95 %, amber from 80 %, else red."""
     if percent is None:
         return _svg(width, 14, "no data", [_bg(width)], "percent")
-    colour = SUCCEEDED if percent >= 95 else "#b7791f" if percent >= 80 else FAILED
+    colour = _percent_colour(percent)
     fill = width * max(0.0, min(100.0, percent)) / 100
-    body = [_bg(width), f'<rect width="{fill:.1f}" height="14" rx="3" fill="{colour}"/>']
+    body = [_bg(width), f'<rect width="{fill:.1f}" height="14" rx="3" {_paint(colour)}/>']
     return _svg(width, 14, f"{percent:.1f} percent", body, "percent")
 
 
 def _bg(width: int) -> str:
-    return f'<rect width="{width}" height="14" rx="3" fill="#eef2f7"/>'
+    return f'<rect width="{width}" height="14" rx="3" style="fill:var(--neutral-bg)"/>'
 
 
 # ---------------------------------------------------------------- job graph
@@ -213,7 +222,8 @@ def job_graph(nodes: Sequence[GraphNode]) -> SafeString:
 
     body = [
         '<defs><marker id="dag-arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" '
-        'markerHeight="7" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#9aa5b5"/></marker></defs>'
+        'markerHeight="7" orient="auto"><path d="M0,0 L8,4 L0,8 z" style="fill:var(--faint)"/>'
+        "</marker></defs>"
     ]
     boxes = [(p.level, xy(p)[1]) for p in placed.values()]
     for p in placed.values():
@@ -235,11 +245,13 @@ def _edge(x1, y1, x2, y2, span: range, boxes: list[tuple[int, float]]) -> str:
     """A curve between neighbouring columns; an edge that skips columns runs along a free lane
     (its source's row, its target's row, or the gap above or below the nodes) so it never
     passes behind a node it does not touch."""
-    style = 'fill="none" stroke="#9aa5b5" stroke-width="1.5" marker-end="url(#dag-arrow)"'
+    attrs = (
+        'fill="none" style="stroke:var(--faint)" stroke-width="1.5" marker-end="url(#dag-arrow)"'
+    )
     if not span:
         mid = (x1 + x2) / 2
         d = f"M{x1:.0f},{y1:.0f} C{mid:.0f},{y1:.0f} {mid:.0f},{y2:.0f} {x2 - 1:.0f},{y2:.0f}"
-        return f'<path d="{d}" {style}/>'
+        return f'<path d="{d}" {attrs}/>'
     between = [top for level, top in boxes if level in span]
 
     def free(y: float) -> bool:
@@ -253,12 +265,12 @@ def _edge(x1, y1, x2, y2, span: range, boxes: list[tuple[int, float]]) -> str:
         f"M{x1:.0f},{y1:.0f} C{a:.0f},{y1:.0f} {a:.0f},{lane:.0f} {x1 + h:.0f},{lane:.0f} "
         f"H{x2 - h:.0f} C{b:.0f},{lane:.0f} {b:.0f},{y2:.0f} {x2 - 1:.0f},{y2:.0f}"
     )
-    return f'<path d="{d}" {style}/>'
+    return f'<path d="{d}" {attrs}/>'
 
 
 def _node(node: GraphNode, x: float, y: float) -> str:
     fill, stroke = STATE_COLOURS.get(node.state, STATE_COLOURS["pending"])
-    text = "#ffffff" if node.state == "running" else "#1d2430"
+    text = "on-accent" if node.state == "running" else "fg"
     dash = ' stroke-dasharray="4 3"' if node.state in ("pending", "skipped") else ""
     detail = node.state
     if node.attempts > 1:
@@ -269,11 +281,11 @@ def _node(node: GraphNode, x: float, y: float) -> str:
     shape = (
         f'<g class="dag-node state-{escape(node.state)}" data-node="{escape(node.id)}">'
         f"<title>{escape(tip)}</title>"
-        f'<rect x="{x:.0f}" y="{y:.0f}" width="{NODE_W}" height="{NODE_H}" rx="7" fill="{fill}" '
-        f'stroke="{stroke}" stroke-width="1.5"{dash}/>'
+        f'<rect x="{x:.0f}" y="{y:.0f}" width="{NODE_W}" height="{NODE_H}" rx="7" '
+        f'{_paint(fill, stroke)} stroke-width="1.5"{dash}/>'
         f'<text x="{x + 10:.0f}" y="{y + 20:.0f}" font-size="12.5" font-weight="600" '
-        f'fill="{text}">{escape(_short(node.id, 21))}</text>'
-        f'<text x="{x + 10:.0f}" y="{y + 37:.0f}" font-size="11" fill="{text}">'
+        f"{_paint(text)}>{escape(_short(node.id, 21))}</text>"
+        f'<text x="{x + 10:.0f}" y="{y + 37:.0f}" font-size="11" {_paint(text)}>'
         f"{escape(_short(detail, 26))}</text></g>"
     )
     if node.href:
@@ -299,7 +311,7 @@ class SlaDay:
 
 
 def _percent_colour(percent: float) -> str:
-    return SUCCEEDED if percent >= 95 else "#b7791f" if percent >= 80 else FAILED
+    return SUCCEEDED if percent >= 95 else "warn" if percent >= 80 else FAILED
 
 
 def sla_trend(days: Sequence[SlaDay], width: int = 1040, height: int = 200) -> SafeString:
@@ -313,12 +325,13 @@ def sla_trend(days: Sequence[SlaDay], width: int = 1040, height: int = 200) -> S
     base = top + plot_h
     goal = top + plot_h * 0.05
     body = [
-        f'<line x1="{left}" y1="{base}" x2="{width}" y2="{base}" stroke="#dde2ea"/>',
-        f'<line x1="{left}" y1="{goal:.1f}" x2="{width}" y2="{goal:.1f}" stroke="#9aa5b5" '
-        'stroke-dasharray="4 3"/>',
+        f'<line x1="{left}" y1="{base}" x2="{width}" y2="{base}" style="stroke:var(--line)"/>',
+        f'<line x1="{left}" y1="{goal:.1f}" x2="{width}" y2="{goal:.1f}" '
+        'style="stroke:var(--faint)" stroke-dasharray="4 3"/>',
         f'<text x="{left - 6}" y="{top + 8}" font-size="10" text-anchor="end" '
-        'fill="#5c6778">100%</text>',
-        f'<text x="{left - 6}" y="{base}" font-size="10" text-anchor="end" fill="#5c6778">0</text>',
+        'style="fill:var(--muted)">100%</text>',
+        f'<text x="{left - 6}" y="{base}" font-size="10" text-anchor="end" '
+        'style="fill:var(--muted)">0</text>',
     ]
     step = max(1, round(len(days) / 15))
     for i, d in enumerate(days):
@@ -330,7 +343,7 @@ def sla_trend(days: Sequence[SlaDay], width: int = 1040, height: int = 200) -> S
                 tip += f", {d.pending} pending"
             shape = (
                 f'<rect class="sla-day empty" data-day="{d.day.isoformat()}" x="{x:.1f}" '
-                f'y="{base - 2}" width="{bar:.1f}" height="2" fill="#dde2ea">'
+                f'y="{base - 2}" width="{bar:.1f}" height="2" style="fill:var(--line)">'
                 f"<title>{escape(tip)}</title></rect>"
             )
         else:
@@ -340,7 +353,7 @@ def sla_trend(days: Sequence[SlaDay], width: int = 1040, height: int = 200) -> S
             shape = (
                 f'<rect class="sla-day" data-day="{d.day.isoformat()}" x="{x:.1f}" '
                 f'y="{base - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                f'fill="{_percent_colour(percent)}"><title>{escape(tip)}</title></rect>'
+                f"{_paint(_percent_colour(percent))}><title>{escape(tip)}</title></rect>"
             )
         if d.href and percent is not None:
             shape = f'<a href="{escape(d.href)}" aria-label="{escape(tip)}">{shape}</a>'
@@ -348,7 +361,7 @@ def sla_trend(days: Sequence[SlaDay], width: int = 1040, height: int = 200) -> S
         if i % step == 0:
             body.append(
                 f'<text x="{x + bar / 2:.1f}" y="{height - 6}" font-size="10" '
-                f'text-anchor="middle" fill="#5c6778">{d.day:%d %b}</text>'
+                f'text-anchor="middle" style="fill:var(--muted)">{d.day:%d %b}</text>'
             )
     tracked = [d for d in days if d.percent is not None]
     label = f"SLA compliance per day over {len(days)} days: " + (

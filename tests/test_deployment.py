@@ -31,7 +31,8 @@ def test_compose_has_the_production_topology(compose):
 
 
 def test_compose_gives_the_run_queue_and_the_control_queue_a_consumer_each(compose):
-    from runs_app.messages import CONTROL_TASKS, queue_for
+    from portal.task_routes import queue_for
+    from tests.test_task_routes import CONTROL
 
     def queues(service):
         command = compose["services"][service]["command"]
@@ -39,7 +40,7 @@ def test_compose_gives_the_run_queue_and_the_control_queue_a_consumer_each(compo
 
     assert queues("worker") == ["celery"]
     assert queues("control") == ["control"]
-    assert {queue_for(task) for task in CONTROL_TASKS} == {"control"}
+    assert {queue_for(task) for task in CONTROL} == {"control"}
     assert queue_for("runs_app.tasks.execute_pipeline_run") in ("", "celery")
     gunicorn = compose["services"]["web"]["command"]
     assert gunicorn[gunicorn.index("--config") + 1] == "python:portal.gunicorn_conf"
@@ -152,8 +153,9 @@ def test_a_session_lasts_eight_hours_unless_configured(tmp_path):
 
 
 def test_compose_gives_previews_and_dry_runs_a_worker_of_their_own(compose):
-    from runs_app.messages import PREVIEW_TASKS, queue_for
+    from portal.task_routes import queue_for
+    from tests.test_task_routes import PREVIEW
 
     command = compose["services"]["preview"]["command"]
     assert command[command.index("-Q") + 1].split(",") == ["preview"]
-    assert {queue_for(task) for task in PREVIEW_TASKS} == {"preview"}
+    assert {queue_for(task) for task in PREVIEW} == {"preview"}

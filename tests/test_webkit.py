@@ -166,6 +166,29 @@ def test_no_template_writes_a_colour_of_its_own():
     assert found == [], "use a variable of static/css/portal.css instead: " + ", ".join(found)
 
 
+def test_the_charts_write_no_colour_of_their_own_and_name_only_variables_that_exist():
+    from datetime import date
+
+    from runs_app import charts
+
+    day = date(2026, 11, 1)
+    drawn = [
+        charts.job_graph([charts.GraphNode(state, state) for state in charts.STATE_COLOURS]),
+        charts.step_durations([("read", 1.0), ("write", 2.0)]),
+        charts.runs_per_day([charts.DayCount(day, succeeded=3, failed=1, other=1)]),
+        *(charts.percent_bar(percent) for percent in (99.0, 85.0, 10.0, None)),
+        charts.sla_trend(
+            [charts.SlaDay(day, met=3), charts.SlaDay(day, met=1, missed=2), charts.SlaDay(day)]
+        ),
+    ]
+    svg = "".join(map(str, drawn))
+    named = set(re.findall(r"var\(--([\w-]+)\)", svg))
+
+    assert HEX_COLOUR.findall(svg) == []
+    assert "fill:var(--warn)" in svg and "stroke:var(--accent-strong)" in svg
+    assert {n for n in named if not re.search(rf"--{n}:", STYLESHEET)} == set()
+
+
 def test_the_web_kit_imports_no_app_and_not_the_project():
     import ast
 

@@ -13,7 +13,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from config_repo.layout import parse_definition_path
-from pipelines_app import governance
+from pipelines_app import governance, messages
 from pipelines_app.models import ChangeRequest, DryRun, PreviewStatus
 from pipelines_app.services.repository import config_repository
 
@@ -21,14 +21,6 @@ log = logging.getLogger(__name__)
 
 TASK = "pipelines_app.tasks.dry_run"
 FINISHED = (PreviewStatus.PASSED, PreviewStatus.FAILED, PreviewStatus.CUT_SHORT)
-
-
-def send_preview_task(name: str, args: list) -> None:
-    """Enqueues a preview task by name on ``HUB_PREVIEW_QUEUE`` once the transaction commits."""
-    from celery import current_app
-
-    queue = getattr(settings, "HUB_PREVIEW_QUEUE", "preview")
-    transaction.on_commit(lambda: current_app.send_task(name, args=args, queue=queue))
 
 
 def changed_pipelines(repo, change_request) -> list[str]:
@@ -65,7 +57,7 @@ def dry_runs_schedule(change_request: ChangeRequest) -> list[DryRun]:
             defaults={"pipeline_id": where.id},
         )
         if created:
-            send_preview_task(TASK, [dry_run.pk])
+            messages.send_on_commit(TASK, [dry_run.pk])
         made.append(dry_run)
     return made
 
@@ -81,13 +73,17 @@ def dry_run_execute(dry_run_id: int) -> DryRun | None:
     application = dry_run.change_request.application.name
     repo = config_repository()
     main = repo.head("main")
+    main_result = main_side_stored(main, dry_run.path)
     try:
-        # main's preview runs beside the head's: small jobs leave the session's cores idle
-        # between them, so the two overlap (the dry run takes about as long as the slower one).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dry-run-main") as pool:
-            on_main = pool.submit(_preview_in_thread, repo, main, dry_run.path, application)
+        if main_result is not None:
             result = _preview_at(repo, dry_run.head_commit, dry_run.path, application)
-            main_result = on_main.result()
+        else:
+            # main's preview runs beside the head's: small jobs leave the session's cores idle
+            # between them, so the two overlap (the dry run takes about as long as the slower).
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dry-run-main") as pool:
+                on_main = pool.submit(_preview_in_thread, repo, main, dry_run.path, application)
+                result = _preview_at(repo, dry_run.head_commit, dry_run.path, application)
+                main_result = on_main.result()
     except Exception as exc:  # a dry run always ends with a readable result
         log.exception("dry run %s failed outside the engine", dry_run_id)
         result = {"status": "failed", "error": {"where": "dry run", "message": str(exc)[:500]}}
@@ -108,6 +104,19 @@ def dry_run_execute(dry_run_id: int) -> DryRun | None:
     return DryRun.objects.get(id=dry_run_id)
 
 
+def main_side_stored(main: str, path: str) -> dict | None:
+    """The main side of ``path`` that an earlier dry run (of any change, at any head) previewed
+    at the same ``main`` commit: the same definition, so it is not run again. Only a preview
+    that ran to its end is reused (a failed or cut-short one may have been the moment's); it
+    stays the sample as read then, until main moves."""
+    return (
+        DryRun.objects.filter(main_commit=main, path=path, main_result__status="ok")
+        .order_by("-finished_at")
+        .values_list("main_result", flat=True)
+        .first()
+    )
+
+
 def _preview_in_thread(repo, commit: str, path: str, application: str) -> dict:
     try:
         return _preview_at(repo, commit, path, application)
@@ -116,7 +125,7 @@ def _preview_in_thread(repo, commit: str, path: str, application: str) -> dict:
 
 
 def _preview_at(repo, commit: str, path: str, application: str) -> dict:
-    from pipelines_app import sampling
+    from pipelines_app import preview_worker
     from spark_runner.definition import DefinitionInvalid, parse
 
     data = repo.read(path, commit)
@@ -127,7 +136,7 @@ def _preview_at(repo, commit: str, path: str, application: str) -> dict:
     except DefinitionInvalid as exc:
         problems = "; ".join(map(str, exc.problems[:3]))
         return {"status": "failed", "error": {"where": "definition", "message": problems}}
-    return sampling.preview(pipeline, application=application, files=repo.files(commit))
+    return preview_worker.preview(pipeline, application=application, files=repo.files(commit))
 
 
 def _store_counts(change_request_id: int, head: str) -> None:

@@ -11,12 +11,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from pipelines_app import data_access
+from pipelines_app import data_access, messages
 from pipelines_app.errors import BadInput
 from pipelines_app.file_changes import Overlay
 from pipelines_app.models import Role, StepPreview
 from pipelines_app.services.authoring import checked_extras
-from pipelines_app.services.dry_runs import send_preview_task
 from pipelines_app.services.repository import config_repository
 from pipelines_app.services.shared import application_get, require
 
@@ -55,7 +54,7 @@ def step_preview_request(
         reveal=data_access.may_see_originals(user, application.name, pipeline),
         files={path: data.decode() for path, data in files.items()},
     )
-    send_preview_task(TASK, [str(preview.pk)])
+    messages.send_on_commit(TASK, [str(preview.pk)])
     return preview
 
 
@@ -82,7 +81,7 @@ def step_preview_awaits_worker(preview: StepPreview) -> bool:
 
 
 def step_preview_execute(preview_id: str) -> StepPreview | None:
-    from pipelines_app import sampling
+    from pipelines_app import preview_worker
     from spark_runner.definition import DefinitionInvalid, parse
 
     claimed = StepPreview.objects.filter(id=preview_id, status="pending").update(
@@ -95,7 +94,7 @@ def step_preview_execute(preview_id: str) -> StepPreview | None:
     try:
         pipeline = parse(preview.xml.encode(), f"applications/{application}/preview.xml")
         repo = config_repository()
-        result = sampling.preview(
+        result = preview_worker.preview(
             pipeline,
             application=application,
             files=_with_draft_files(repo.files(repo.head("main")), preview.files),

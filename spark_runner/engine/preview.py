@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from spark_runner.definition.model import DatabaseSource, DatabaseTarget, HiveTarget, Mask
+from spark_runner.definition.model import DatabaseSource, Mask
 from spark_runner.engine import registry, run, sources_phase, storage, targets_phase
-from spark_runner.engine.confine import check_connection, check_table
+from spark_runner.engine.confine import check_connection
 from spark_runner.engine.context import RunContext
 from spark_runner.engine.datasets import Datasets, step_inputs, step_output
 from spark_runner.engine.errors import EngineError
@@ -310,7 +310,7 @@ class PreviewPipeline:
 
     def _show_targets(self, result: PreviewResult) -> None:
         """Each target's frame as the run would stage it (schemaRef conformed), never written:
-        the same policy checks as the run's ``make_output``, no output object made."""
+        the policy checks of the run's output (``check_target``), no output object made."""
         for target in self.pipeline.targets:
             self._check_budget()
             self.state.where, self.state.phase = (
@@ -320,10 +320,7 @@ class PreviewPipeline:
             source_id = target.source or self.state.last_dataset
             if source_id is None or source_id not in self.state.datasets:
                 raise EngineError("target", f"no dataset {source_id!r} to write")
-            if isinstance(target, HiveTarget):
-                check_table(self.ctx.policy, target.table, True, self.state.where)
-            elif isinstance(target, DatabaseTarget):
-                check_connection(self.ctx.policy, target)
+            storage.kind_of(target).check_target(target, self.state)
             df = self.state.datasets[source_id]
             fields = sources_phase.schema_fields(self.state, target)
             if fields is not None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from spark_runner.engine.settings import EngineSettings
+from spark_runner.engine.staging import MAX_AGE_CONF
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,7 @@ def spark_conf(settings: EngineSettings) -> dict[str, str]:
         # Files from other runs must not be picked up by a reader half-way through a commit.
         "spark.sql.files.ignoreMissingFiles": "false",
         "spark.driver.extraJavaOptions": "-Dderby.system.home=" + settings.derby_dir,
+        MAX_AGE_CONF: str(settings.staging_max_age_seconds),
     }
     if settings.shuffle_partitions:
         conf["spark.sql.shuffle.partitions"] = str(settings.shuffle_partitions)

@@ -28,6 +28,8 @@ class EngineSettings:
     # catalog makes one metastore call at a time, so a few suffice; HikariCP's default (10 per
     # pool, kept open) made each driver hold 20 of PostgreSQL's max_connections.
     metastore_pool_size: int = 3
+    # Staging nobody touched for this long is taken as left by a dead run and removed.
+    staging_max_age_seconds: float = 3600.0
     extra_conf: tuple[tuple[str, str], ...] = ()
 
     @classmethod
@@ -46,6 +48,8 @@ class EngineSettings:
         }
         if env.get("HUB_METASTORE_POOL_SIZE"):
             values["metastore_pool_size"] = int(env["HUB_METASTORE_POOL_SIZE"])
+        if env.get("HUB_STAGING_MAX_AGE_SECONDS"):
+            values["staging_max_age_seconds"] = float(env["HUB_STAGING_MAX_AGE_SECONDS"])
         if env.get("HUB_SPARK_SHUFFLE_PARTITIONS"):
             values["shuffle_partitions"] = int(env["HUB_SPARK_SHUFFLE_PARTITIONS"])
         values.update(overrides)

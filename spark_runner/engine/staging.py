@@ -5,18 +5,19 @@ target is staged; and the recovery of an overwrite killed between its two rename
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 
 from spark_runner.engine.fs import FS, glob_escape, name, parent
+from spark_runner.engine.settings import EngineSettings
+
+# The session carries EngineSettings.staging_max_age_seconds in its Spark configuration
+# (session.spark_conf), where the outputs, which hold the session and no run context, find it.
+MAX_AGE_CONF = "spark.hub.staging.maxAgeSeconds"
 
 
-def staging_max_age() -> float:
+def staging_max_age(spark) -> float:
     """Seconds after which a staging folder nobody touched is taken as left by a dead run."""
-    try:
-        return float(os.environ.get("HUB_STAGING_MAX_AGE_SECONDS", "3600"))
-    except ValueError:
-        return 3600.0
+    return float(spark.conf.get(MAX_AGE_CONF, str(EngineSettings.staging_max_age_seconds)))
 
 
 def staging_tag(key_tag: str, run_tag: str) -> str:
@@ -31,23 +32,24 @@ def key_and_attempt(tag: str) -> tuple[str, str]:
     return key, run or key
 
 
-def tidy(fs: FS, path: str, run_tag: str, key_tag: str, now: float | None = None) -> None:
+def tidy(
+    fs: FS, path: str, run_tag: str, key_tag: str, max_age: float, now: float | None = None
+) -> None:
     """Before a CSV target is staged, with one listing of what sits beside it:
 
     * recover: a run killed between the two renames of an overwrite left the old folder aside
       (``.<name>.hub-old-<run>``) and no destination: put it back;
     * stale staging: ``.<name>.hub-tmp-<key>[.<run>]`` folders of killed attempts are deleted
       at once when they belong to an earlier attempt of this run's output key (that attempt is
-      over: its retry is running), otherwise when nothing in them changed for
-      ``HUB_STAGING_MAX_AGE_SECONDS`` (default an hour). A concurrent live run's staging is
-      younger and is left alone.
+      over: its retry is running), otherwise when nothing in them changed for ``max_age``
+      seconds (``staging_max_age``). A concurrent live run's staging is younger and is left
+      alone.
     """
     prefix = f".{name(path)}.hub-"
     found = fs.glob_status(f"{glob_escape(parent(path))}/{glob_escape(prefix)}*")
     if not found:
         return
     now = time.time() if now is None else now
-    limit = staging_max_age()
     exists = None
     for candidate, modified, _ in found:
         rest = name(candidate)[len(prefix) :]
@@ -57,13 +59,13 @@ def tidy(fs: FS, path: str, run_tag: str, key_tag: str, now: float | None = None
             if not exists:
                 fs.rename(candidate, path)
                 exists = True
-            elif now - modified > limit:
+            elif now - modified > max_age:
                 fs.delete(candidate)  # a finished swap whose last delete did not happen
         elif rest.startswith("tmp-"):
             key, attempt = key_and_attempt(rest[len("tmp-") :])
             if (key, attempt) == (key_tag, run_tag):
                 continue  # ours (deleted before staging anyway)
-            if key == key_tag or now - _newest(fs, candidate) > limit:
+            if key == key_tag or now - _newest(fs, candidate) > max_age:
                 with contextlib.suppress(Exception):
                     fs.delete(candidate)
 

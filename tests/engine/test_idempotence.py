@@ -11,7 +11,7 @@ import pytest
 
 from spark_runner.engine import run_pipeline
 from spark_runner.engine.fs import FS
-from spark_runner.engine.staging import drop_earlier_attempts, tidy
+from spark_runner.engine.staging import MAX_AGE_CONF, drop_earlier_attempts, tidy
 from tests.engine.helpers import JDBC, Workspace, read_csv_dir, rows
 
 pytestmark = pytest.mark.spark
@@ -131,7 +131,7 @@ def test_stale_staging_folders_are_cleaned_and_a_live_runs_is_kept(spark, tmp_pa
     for path in (dead / "part-00000.csv", dead / "_temporary", dead):
         os.utime(path, (old, old))
     # when
-    tidy(FS(spark), f"file://{out}/daily", run_tag="key1-retry", key_tag="key1")
+    tidy(FS(spark), f"file://{out}/daily", run_tag="key1-retry", key_tag="key1", max_age=3600)
     # then
     assert sorted(p.name for p in out.iterdir()) == [".daily.hub-tmp-live"]
 
@@ -147,7 +147,7 @@ def test_staging_is_named_by_output_key_and_attempt_and_every_other_attempt_of_t
     for tag in names:
         (out / f".daily.hub-tmp-{tag}" / "_temporary").mkdir(parents=True)
     # when the retry r3 tidies before it stages
-    tidy(FS(spark), f"file://{out}/daily", run_tag="r3", key_tag="k1")
+    tidy(FS(spark), f"file://{out}/daily", run_tag="r3", key_tag="k1", max_age=3600)
     # then only the other attempts of k1 went
     assert sorted(p.name for p in out.iterdir()) == [".daily.hub-tmp-k1.r3", ".daily.hub-tmp-k10"]
     # when a late write of a reaped attempt comes back, and r3 has committed
@@ -171,6 +171,32 @@ def test_a_run_cleans_a_killed_attempts_staging_beside_its_csv_export(spark, tmp
         '<targets><csv path="out/sales" mode="overwrite"/></targets>'
     )
     _run(ws, pipeline, "r1", "r1")
+    assert sorted(p.name for p in (ws.app_root / "out").iterdir()) == ["sales"]
+
+
+def test_the_session_s_staging_age_limit_decides_what_is_stale(spark, tmp_path):
+    # given a killed attempt's staging beside an export, untouched for ten minutes
+    ws = Workspace(spark, tmp_path)
+    ws.file("in/sales.csv", SALES)
+    left = ws.app_root / "out/.sales.hub-tmp-killed"
+    left.mkdir(parents=True)
+    (left / "part-00000.csv").write_text("id\n1\n")
+    _aged(left, seconds=600)
+    pipeline = ws.pipeline(
+        '<sources><csv id="s" path="in/sales.csv"/></sources>'
+        '<targets><csv path="out/sales" mode="overwrite"/></targets>'
+    )
+    # when a run tidies under the default limit (an hour), it is left alone
+    _run(ws, pipeline, "r1", "r1")
+    assert (ws.app_root / "out/.sales.hub-tmp-killed").exists()
+    # when the session's limit is five minutes (EngineSettings.staging_max_age_seconds)
+    before = spark.conf.get(MAX_AGE_CONF)
+    spark.conf.set(MAX_AGE_CONF, "300")
+    try:
+        _run(ws, pipeline, "r2", "r2")
+    finally:
+        spark.conf.set(MAX_AGE_CONF, before)
+    # then it is stale and goes
     assert sorted(p.name for p in (ws.app_root / "out").iterdir()) == ["sales"]
 
 

@@ -184,3 +184,32 @@ def test_a_database_the_application_may_not_use_is_never_connected_to(ws, scratc
 
     assert result.status == "failed"
     assert result.error["category"] == "policy"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        '<hive table="other.people" mode="overwrite"/>',
+        f'<database id="crm" jdbcUrl="{JDBC}" userSecretRef="shop.db" mode="append">'
+        '<table name="public.people"/></database>',
+        '<csv path="/elsewhere/people" mode="overwrite"/>',
+    ],
+    ids=["hive", "database", "csv"],
+)
+def test_each_storage_kind_checks_its_target_for_the_output_and_the_preview_alike(ws, target):
+    from spark_runner.definition.policy import PolicyViolation
+    from spark_runner.engine import storage
+    from spark_runner.engine.run_state import RunState
+
+    pipeline = ws.pipeline(
+        f'<sources><csv id="s" path="raw/people.csv"/></sources><targets>{target}</targets>'
+    )
+    (element,) = pipeline.targets
+    kind = storage.kind_of(element)
+    state = RunState(pipeline, ws.context(policy=_policy(ws)), where=kind.target_where(element))
+
+    with pytest.raises(PolicyViolation):
+        kind.check_target(element, state)
+    with pytest.raises(PolicyViolation):
+        kind.output(element, None, state)  # refused before anything is staged
+    kind.check_target(element, RunState(pipeline, ws.context(policy=None)))  # no policy: no check

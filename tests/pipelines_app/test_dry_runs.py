@@ -139,6 +139,44 @@ def test_a_change_that_breaks_on_sample_data_shows_a_finding_naming_the_step(cas
     assert "contry" in page
 
 
+def test_a_dry_run_at_a_main_already_previewed_reuses_its_main_side(cast):
+    # given a pipeline on main over its own file, and a change to it dry-run once
+    def reuse_xml(steps):
+        return _xml("dr_reuse", steps).replace(b"in/customers.csv", b"in/reuse.csv")
+
+    sample = dry_run_root() / "in" / "reuse.csv"
+    sample.write_text("\n".join(ROWS[:11]) + "\n", encoding="utf-8")  # 10 rows, ids 0-7
+    _main("dr_reuse", reuse_xml('<deduplicate source="c" keys="id"/>'))
+    change = _edit(cast, "dr_reuse", reuse_xml('<sort source="c" orderBy="id"/>'))
+    first = _finished(DryRun, change_request=change)
+    assert first.status == "passed", first.result
+    assert first.main_result["targets"][0]["rows_out"] == 8
+    # and the sample has grown since (20 rows, ids 0-7 and 10-19)
+    more = [f"{i},n{i},p{i}@x.com,c{i % 3}" for i in range(10, 20)]
+    sample.write_text("\n".join(ROWS[:11] + more) + "\n", encoding="utf-8")
+
+    # when the change is updated while main stays where it was
+    change = services.change_request_update(
+        change_request=change, author=cast.alice, xml=reuse_xml('<sort source="c" orderBy="name"/>')
+    )
+    second = _finished(DryRun, change_request=change, head_commit=change.head_commit)
+
+    # then the head side is previewed afresh, main's is the one stored for that commit
+    assert second.result["targets"][0]["rows_out"] == 20
+    assert (second.main_commit, second.main_result) == (first.main_commit, first.main_result)
+
+    # when main moves, its side is previewed again
+    _main("dr_other", _xml("dr_other", '<sort source="c" orderBy="id"/>'))
+    change = services.change_request_update(
+        change_request=change,
+        author=cast.alice,
+        xml=reuse_xml('<sort source="c" orderBy="country"/>'),
+    )
+    third = _finished(DryRun, change_request=change, head_commit=change.head_commit)
+    assert third.main_commit != first.main_commit
+    assert third.main_result["targets"][0]["rows_out"] == 18
+
+
 def test_a_pending_dry_run_polls_its_fragment(cast, client, settings):
     settings.HUB_PREVIEW_QUEUE = "nobody-consumes-this"
     _main("dr_wait", _xml("dr_wait", '<sort source="c" orderBy="id"/>'))

@@ -51,9 +51,12 @@ class StorageKind:
         raise EngineError("definition", f"{self.name} storage cannot be read as a source")
 
     def output(self, target: Any, df: DataFrame, run: RunState) -> Output:
-        """The output that stages ``df`` for ``target`` and commits it (checked against the
-        application's data policy first)."""
+        """The output that stages ``df`` for ``target`` and commits it (``check_target`` first)."""
         raise EngineError("definition", f"{self.name} storage cannot be written as a target")
+
+    def check_target(self, target: Any, run: RunState) -> None:
+        """The data policy checks of ``target`` made as its output is made: by ``output`` and
+        by the preview, which shows a target without making its output."""
 
     def target_where(self, target: Any) -> str:
         """Where a target is, in run errors: ``target <kind> <what it names>``."""

@@ -32,7 +32,7 @@ from spark_runner.engine.outputs import (
     _tag,
 )
 from spark_runner.engine.schema import to_struct
-from spark_runner.engine.staging import drop_earlier_attempts, staging_tag, tidy
+from spark_runner.engine.staging import drop_earlier_attempts, staging_max_age, staging_tag, tidy
 from spark_runner.engine.storage import SourceRead, StorageKind, storage_kind
 
 CORRUPT = "_corrupt_record"
@@ -51,11 +51,13 @@ class Csv(StorageKind):
         return read_csv(run.spark, source, path, None if fields is None else to_struct(fields))
 
     def output(self, target: CsvTarget, df: DataFrame, run) -> Output:
+        self.check_target(target, run)
         ctx = run.ctx
-        path = csv_destination(ctx, target)
-        if ctx.policy is not None:
-            check_write(ctx.policy, target.path, path, target)
-        return CsvOutput(run.spark, df, target, path, ctx.run_id, ctx.key)
+        return CsvOutput(run.spark, df, target, csv_destination(ctx, target), ctx.run_id, ctx.key)
+
+    def check_target(self, target: CsvTarget, run) -> None:
+        if run.ctx.policy is not None:
+            check_write(run.ctx.policy, target.path, csv_destination(run.ctx, target), target)
 
     def target_where(self, target: CsvTarget) -> str:
         return f"target csv {target.path}"
@@ -286,7 +288,7 @@ class CsvOutput(Output):
         self._obs = None
 
     def stage(self) -> None:
-        tidy(self.fs, self.path, self.tag, self.key)
+        tidy(self.fs, self.path, self.tag, self.key, staging_max_age(self.spark))
         mode = self.target.mode
         if self.fs.exists(self.path):
             if mode == "error":

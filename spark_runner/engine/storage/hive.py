@@ -45,10 +45,13 @@ class Hive(StorageKind):
     name = "hive"
 
     def output(self, target: HiveTarget, df: DataFrame, run) -> Output:
-        # the engine creates (and writes) only databases the application owns
-        check_table(run.ctx.policy, target.table, True, run.where)
+        self.check_target(target, run)
         warehouse = run.spark.conf.get("spark.sql.warehouse.dir")
         return HiveOutput(run.spark, df, target, run.ctx.run_id, warehouse, run.ctx.key)
+
+    def check_target(self, target: HiveTarget, run) -> None:
+        # the engine creates (and writes) only databases the application owns
+        check_table(run.ctx.policy, target.table, True, run.where)
 
     def target_where(self, target: HiveTarget) -> str:
         return f"target hive {target.table}"
@@ -184,7 +187,7 @@ class HiveOutput(Output):
         otherwise once nothing in them changed for ``HUB_STAGING_MAX_AGE_SECONDS`` (a live
         run's are younger). ``only_earlier``: just the former (after a successful commit)."""
         now = time.time() if now is None else now
-        limit = staging_max_age()
+        limit = staging_max_age(self.spark)
         current = ""
         with contextlib.suppress(Exception):
             if only_earlier:  # after the commit: the location may have just changed

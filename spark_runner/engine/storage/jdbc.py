@@ -57,9 +57,12 @@ class Database(StorageKind):
         return SourceRead(df)
 
     def output(self, target: DatabaseTarget, df: DataFrame, run) -> Output:
-        check_connection(run.ctx.policy, target)
+        self.check_target(target, run)
         ctx = run.ctx
         return DatabaseOutput(run.spark, df, target, ctx.run_id, ctx.secrets, ctx.key)
+
+    def check_target(self, target: DatabaseTarget, run) -> None:
+        check_connection(run.ctx.policy, target)
 
     def target_where(self, target: DatabaseTarget) -> str:
         return f"target database {target.id}"
