@@ -4,11 +4,11 @@ A new JVM pays twice before it is quick: starting (the session, the metastore cl
 first queries (class loading, the JIT, code generation). ``ensure_warm`` does both up front: it
 gets the process's session (``get_session``: created, or recreated when its JVM died) and runs
 one tiny pipeline through the engine, twice, in a temporary folder (CSV in, deduplicate, mask,
-aggregate, sort; out to CSV and to two Hive tables, one partitioned, in a database of its own),
+aggregate, sort; out to CSV and to two Hive tables, one partitioned, in database ``hub_warmup``),
 so that a worker's first real run costs about what its later ones do: the first Hive commits
 (the metastore client, Hive's classes, a table's create, then its swap and a partition overwrite)
-are most of what a cold worker pays. The database is dropped with its files at the end; nothing
-else is written outside the temporary folder.
+are most of what a cold worker pays. The tables are dropped with their files at the end (the
+empty database stays); nothing else is written outside the temporary folder.
 
 ``wait_warm`` lets a run that arrives while a warm-up is under way wait for it rather than run
 beside it on a half-ready JVM.
@@ -43,8 +43,8 @@ _PIPELINE = """<pipeline id="hub_warmup" version="1.0" layer="staging">
   </transformations>
   <targets>
     <csv path="out" mode="overwrite"/>
-    <hive table="{database}.rows" mode="overwrite"/>
-    <hive table="{database}.parts" mode="overwrite" partitionBy="kind"/>
+    <hive table="hub_warmup.rows_{tag}" mode="overwrite"/>
+    <hive table="hub_warmup.parts_{tag}" mode="overwrite" partitionBy="kind"/>
   </targets>
 </pipeline>"""
 _ROWS = "id,kind,updated\n" + "".join(f"{i % 7},k{i % 3},2024-03-0{i % 9 + 1}\n" for i in range(50))
@@ -85,8 +85,8 @@ def _exercise(spark) -> None:
         app.mkdir(parents=True)
         (app / "in.csv").write_text(_ROWS, encoding="utf-8")
         path = "applications/hub_warmup/staging/pipelines/hub_warmup.xml"
-        database = f"hub_warmup_{uuid.uuid4().hex[:8]}"
-        pipeline = parse(_PIPELINE.format(database=database).encode(), path)
+        tag = uuid.uuid4().hex[:8]  # workers warming at once write tables of their own
+        pipeline = parse(_PIPELINE.format(tag=tag).encode(), path)
         ctx = RunContext(
             spark=spark,
             application="hub_warmup",
@@ -106,8 +106,21 @@ def _exercise(spark) -> None:
                     break
         finally:
             try:
-                spark.sql(f"DROP DATABASE IF EXISTS `{database}` CASCADE")
+                _drop(spark, tag)
             except Exception:  # a warm-up never stops a worker
-                log.warning("warm-up could not drop its database %s", database, exc_info=True)
+                log.warning("warm-up could not drop its tables *_%s", tag, exc_info=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _drop(spark, tag: str) -> None:
+    """Drops the warm-up's tables and deletes their folders (the engine's tables are external:
+    dropping one keeps its files); the database ``hub_warmup`` stays, empty. (Dropping a database
+    made the metastore client open a second set of connection pools, of HikariCP's default size,
+    for the rest of the JVM's life: 6 PostgreSQL connections -> 16.)"""
+    from spark_runner.engine.fs import FS
+
+    warehouse = spark.conf.get("spark.sql.warehouse.dir").rstrip("/")
+    for table in (f"rows_{tag}", f"parts_{tag}"):
+        spark.sql(f"DROP TABLE IF EXISTS hub_warmup.`{table}`")
+        FS(spark).delete(f"{warehouse}/hub_warmup.db/{table}")

@@ -11,15 +11,10 @@ from spark_runner.engine.settings import EngineSettings
 pytestmark = pytest.mark.spark
 
 
-def _databases(spark) -> set[str]:
-    return {db.name for db in spark.catalog.listDatabases()}
-
-
 def test_the_warm_up_commits_hive_tables_and_leaves_nothing_behind(spark, monkeypatch):
     from spark_runner.engine import run as run_module
 
     warehouse = Path(spark.conf.get("spark.sql.warehouse.dir").removeprefix("file:"))
-    before = _databases(spark)
     runs = []
     original = run_module.run_pipeline
 
@@ -32,9 +27,11 @@ def test_the_warm_up_commits_hive_tables_and_leaves_nothing_behind(spark, monkey
     warmup._exercise(spark)
     # twice through the engine: the tables created, then replaced (swap, partition overwrite)
     assert [ok for ok, _ in runs] == [True, True]
-    assert {name.split(".")[-1] for name in runs[0][1] if "." in name} >= {"rows", "parts"}
-    assert _databases(spark) == before
-    assert not list(warehouse.glob("hub_warmup_*"))
+    tables = sorted(n.rsplit("_", 1)[0] for n in runs[0][1] if n.startswith("hub_warmup."))
+    assert tables == ["hub_warmup.parts", "hub_warmup.rows"]
+    # its tables are gone with their files; only the empty database stays
+    assert spark.catalog.listTables("hub_warmup") == []
+    assert not list(warehouse.glob("hub_warmup.db/*"))
 
 
 def test_each_metastore_pool_holds_the_configured_connections():

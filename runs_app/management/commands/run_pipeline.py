@@ -99,6 +99,7 @@ class Command(BaseCommand):
             secrets=secrets,
             output_key=options["output_key"],
             policy=run_policy(application),
+            parallel_targets=settings.HUB_PARALLEL_TARGETS,
         )
         result = run_pipeline(pipeline, ctx)
         self.stdout.write(result.summary())
