@@ -39,6 +39,9 @@ def embedded_env(tmp_path):
         if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "HUB_METASTORE_URL", "SECRET_KEY")
     }
     env.update(HUB_VAR_DIR=str(tmp_path / "var"), HUB_DATA_ROOT=str(tmp_path / "data"))
+    # The test waits for beat's first schedule tick, due one period after beat starts (20 s by
+    # default): a shorter period proves the same path (beat, filesystem broker, control worker).
+    env["HUB_SCHEDULE_TICK_SECONDS"] = "2"
     env.pop("HUB_CONFIG_REPO", None)
     return env
 

@@ -41,49 +41,71 @@ def _final(id):
     return status if status in ("succeeded", "failed", "skipped", "cancelled") else None
 
 
-@pytest.fixture
-def spark_workers(worker_env, settings, transactional_db):
-    if not settings.CELERY_BROKER_URL.startswith("redis://"):
-        pytest.skip("needs CELERY_BROKER_URL=redis://127.0.0.1:6379/15")
-    base = Path(worker_env["env"]["HUB_DATA_ROOT"])
-    settings.HUB_CONFIG_REPO = Path(worker_env["env"]["HUB_CONFIG_REPO"])
-    settings.HUB_DATA_ROOT = base
-    settings.HUB_TASK_QUEUE = worker_env["queue"] + "-spark-kill"
-    settings.HUB_CONTROL_QUEUE = settings.HUB_TASK_QUEUE + "-control"
-    settings.HUB_RUNNER = ""
-    settings.HUB_HEARTBEAT_SECONDS = HEARTBEAT
-    settings.HUB_LOST_RUN_RETRIES = 1
-    inputs = base / "applications" / APP / "in"
-    inputs.mkdir(parents=True, exist_ok=True)
-    if not (inputs / "events.csv").exists():
-        with open(inputs / "events.csv", "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(["id", "name", "city"])
-            writer.writerows((i, f"näme {i}", "Zürich") for i in range(ROWS, 0, -1))
-    started = []
-    logs = base.parent / "spark-kill-logs"
-    logs.mkdir(exist_ok=True)
+class Workers:
+    """The module's Spark workers on one queue. A worker that outlives a test serves the next
+    (its JVM is warm); ``live(n)`` starts new ones until ``n`` are running."""
 
-    def start():
+    def __init__(self, worker_env):
+        self.env = worker_env["env"]
+        self.base = Path(self.env["HUB_DATA_ROOT"])
+        self.queue = worker_env["queue"] + "-spark-kill"
+        self.logs = self.base.parent / "spark-kill-logs"
+        self.started: list[Worker] = []
+
+    def start(self) -> Worker:
         env = {
-            **worker_env["env"],
+            **self.env,
             "HUB_RUNNER": "",
-            "HUB_TASK_QUEUE": settings.HUB_TASK_QUEUE,
-            "HUB_CONTROL_QUEUE": settings.HUB_CONTROL_QUEUE,
+            "HUB_TASK_QUEUE": self.queue,
+            "HUB_CONTROL_QUEUE": self.queue + "-control",
             "HUB_HEARTBEAT_SECONDS": str(HEARTBEAT),
             # each worker its own Derby metastore folder (when no HUB_METASTORE_URL): the killed
             # JVM's is left as it died; one warehouse, where every attempt stages its Hive rows
-            "HUB_VAR_DIR": str(base.parent / f"var-kill-{len(started)}"),
-            "HUB_SPARK_WAREHOUSE": str(_warehouse(base)),
+            "HUB_VAR_DIR": str(self.base.parent / f"var-kill-{len(self.started)}"),
+            "HUB_SPARK_WAREHOUSE": str(_warehouse(self.base)),
             "LOG_LEVEL": "INFO",
         }
-        log = logs / f"{uuid.uuid4().hex[:8]}.log"
-        started.append(Worker(env, settings.HUB_TASK_QUEUE, log=log))
-        return started[-1]
+        log = self.logs / f"{uuid.uuid4().hex[:8]}.log"
+        self.started.append(Worker(env, self.queue, log=log))
+        return self.started[-1]
 
-    yield start
-    for worker in started:
+    def live(self, n: int) -> list[Worker]:
+        running = [w for w in self.started if w.process.poll() is None]
+        return running + [self.start() for _ in range(n - len(running))]
+
+    def holder(self, run_id) -> Worker:
+        """The worker process running the run (``PipelineRun.worker`` ends with its pid)."""
+        name = PipelineRun.objects.get(id=run_id).worker
+        return next(w for w in self.started if name.endswith(f":{w.process.pid}"))
+
+
+@pytest.fixture(scope="module")
+def kill_workers(worker_env):
+    workers = Workers(worker_env)
+    inputs = workers.base / "applications" / APP / "in"
+    inputs.mkdir(parents=True, exist_ok=True)
+    with open(inputs / "events.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "name", "city"])
+        writer.writerows((i, f"näme {i}", "Zürich") for i in range(ROWS, 0, -1))
+    workers.logs.mkdir(exist_ok=True)
+    yield workers
+    for worker in workers.started:
         worker.stop()
+
+
+@pytest.fixture
+def spark_workers(kill_workers, worker_env, settings, transactional_db):
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.skip("needs CELERY_BROKER_URL=redis://127.0.0.1:6379/15")
+    settings.HUB_CONFIG_REPO = Path(worker_env["env"]["HUB_CONFIG_REPO"])
+    settings.HUB_DATA_ROOT = kill_workers.base
+    settings.HUB_TASK_QUEUE = kill_workers.queue
+    settings.HUB_CONTROL_QUEUE = kill_workers.queue + "-control"
+    settings.HUB_RUNNER = ""
+    settings.HUB_HEARTBEAT_SECONDS = HEARTBEAT
+    settings.HUB_LOST_RUN_RETRIES = 1
+    return kill_workers
 
 
 def _staging(out: Path, run_id) -> bool:
@@ -99,12 +121,15 @@ def test_a_spark_worker_killed_while_writing_is_reaped_retried_and_writes_once(
         {f"applications/{APP}/staging/pipelines/k_events.xml": _pipeline("k_events")}
     )
     out = settings.HUB_DATA_ROOT / "applications" / APP / "out"
-    worker = spark_workers()
+    # two workers at once (a JVM start costs seconds): one takes the run, the other, idle until
+    # then, takes the retry
+    spark_workers.live(2)
     run = run_trigger(application=APP, pipeline_id="k_events", params={})
     wait_for(lambda: _staging(out, run.id), timeout=240, every=0.02)
 
     # when the worker (and its Spark JVM) is killed without a word
-    worker.kill()
+    victim = spark_workers.holder(run.id)
+    victim.kill()
     killed_at = time.time()
     assert _final(run.id) is None  # it was still running
 
@@ -115,12 +140,12 @@ def test_a_spark_worker_killed_while_writing_is_reaped_retried_and_writes_once(
     assert (lost.finished_at - lost.heartbeat_at).total_seconds() <= 2 * HEARTBEAT
     assert lost.finished_at.timestamp() >= killed_at - HEARTBEAT
 
-    # ... retries it once (HUB_LOST_RUN_RETRIES) on a fresh worker ...
-    spark_workers()
+    # ... retries it once (HUB_LOST_RUN_RETRIES) on the other worker ...
     retry = PipelineRun.objects.get(rerun_of=run)
     assert (retry.trigger, retry.attempt) == ("retry", 2)
     assert wait_for(lambda: _final(retry.id), timeout=240) == "succeeded"
     retry.refresh_from_db()
+    assert spark_workers.holder(retry.id) is not victim
     assert retry.targets[0]["rows_written"] == ROWS
 
     # ... and the output holds every row once: the retry wrote under the first attempt's output
@@ -162,7 +187,7 @@ def _leftovers(out: Path, warehouse: Path, key="") -> list[str]:
     return sorted(str(p) for p in found if p.name != "v-base")
 
 
-@pytest.mark.timeout(1500)  # three Spark workers start one after the other
+@pytest.mark.timeout(1500)  # three Spark workers start under load
 def test_a_retry_killed_while_it_writes_leaves_no_staging_once_the_next_attempt_succeeds(
     spark_workers, settings
 ):
@@ -177,21 +202,22 @@ def test_a_retry_killed_while_it_writes_leaves_no_staging_once_the_next_attempt_
     run = run_trigger(application=APP, pipeline_id="k_retry", params={})
     attempt = run
     for n in (1, 2):
-        worker = spark_workers()
+        # the next attempt's worker warms its JVM while this attempt runs (two live at a time)
+        spark_workers.live(2)
         tmp = out / (f".k_retry.hub-tmp-{run.id}" + (f".{attempt.id}" if n > 1 else ""))
         wait_for(tmp.exists, timeout=300, every=0.02)
         if n == 2:
             hive = warehouse / "_hub_staging" / f"{run.id}.{attempt.id}"
             assert hive.exists()  # the Hive target staged before the CSV one
-        worker.kill()
+        spark_workers.holder(attempt.id).kill()
         wait_for(lambda a=attempt: execution.reap() or _final(a.id), timeout=30, every=0.5)
         assert PipelineRun.objects.get(id=attempt.id).error_category == "worker_lost"
         attempt = PipelineRun.objects.get(rerun_of=attempt)
     assert _leftovers(out, warehouse, run.id)  # the killed retry's staging is there
 
     # when the third attempt runs to success
-    worker = spark_workers()
     assert wait_for(lambda: _final(attempt.id), timeout=300) == "succeeded"
+    worker = spark_workers.holder(attempt.id)
     worker.stop()
 
     # then no staging of the run's output key (nor any other) is left, and every row is there once
