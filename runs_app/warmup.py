@@ -14,7 +14,12 @@ import logging
 import threading
 
 from celery import current_app
-from celery.signals import worker_process_init, worker_process_shutdown, worker_ready
+from celery.signals import (
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+    worker_shutting_down,
+)
 from django.conf import settings
 
 from runs_app import messages
@@ -83,4 +88,11 @@ def _worker_ready(sender=None, **_):
 
 @worker_process_shutdown.connect
 def _child_stopping(**_):
+    stop()
+
+
+@worker_shutting_down.connect
+def _worker_stopping(**_):
+    # A warm shutdown (Ctrl-C, SIGTERM) ends the session's JVM too: the keep-warm loop must not
+    # take that for a dead JVM and start a new one while the worker stops.
     stop()

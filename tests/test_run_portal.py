@@ -77,6 +77,21 @@ def test_run_portal_serves_the_demo_and_stops_on_ctrl_c(embedded_env, tmp_path):
     assert "ada    / datahub-demo" in output
     assert output.count("Demo logins") == 1
     assert output.rstrip().endswith("stopped")
+    # nothing it started lives on (a worker's Spark JVM included; its command line names the
+    # Derby folder under this test's var/)
+    assert _eventually(lambda: not _processes_naming(tmp_path), 20), _processes_naming(tmp_path)
+
+
+def _processes_naming(folder: Path) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(folder) in argv:
+            found.append(argv[:200])
+    return found
 
 
 def _schedule_states(database: Path) -> int:

@@ -4,6 +4,7 @@ notifications), so a long run never delays them; on the embedded filesystem brok
 worker also takes the preview queue (previews and dry runs): one JVM, not two, on a small machine
 and with the embedded Derby metastore, which admits one (docs/operators/preview.md)."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -97,13 +98,23 @@ class Command(BaseCommand):
                         stopping = True
                 time.sleep(0.5)
         finally:
+            # Each process first, not its whole group: a worker's warm shutdown stops its pool,
+            # whose Spark JVMs end with it. (Killing the group killed the JVMs first, and a
+            # worker's keep-warm thread took that for a dead JVM and started a new one.)
             for process in processes.values():
                 if process.poll() is None:
-                    os.killpg(process.pid, signal.SIGTERM)
+                    process.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + 15
             for process in processes.values():
                 try:
                     process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
+                    _signal_group(process, signal.SIGKILL)
+            for process in processes.values():
+                _signal_group(process, signal.SIGTERM)  # whatever the group still holds
             self.stdout.write("stopped")
+
+
+def _signal_group(process, signum) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
