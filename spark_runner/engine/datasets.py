@@ -34,6 +34,35 @@ def shared_frames(pipeline) -> set[tuple[str, int]]:
     return {frame for frame, n in uses.items() if n > 1}
 
 
+def frames_below(pipeline) -> tuple[list[set[tuple[str, int]]], set[tuple[str, int]]]:
+    """The frames (dataset id, version) each target's data is computed from, itself included, in
+    the targets' order; and those the token vault's new entries are computed from (the inputs
+    of the tokenize steps)."""
+    version: dict[str, int] = {}
+    below: dict[tuple[str, int], frozenset] = {}
+
+    def frame(name: str) -> tuple[str, int]:
+        key = (name, version.get(name, 0))
+        below.setdefault(key, frozenset({key}))
+        return key
+
+    last = pipeline.sources[-1].id if pipeline.sources else None
+    vault: set[tuple[str, int]] = set()
+    for step in pipeline.transformations:
+        read = frozenset().union(*(below[frame(n)] for n in dict.fromkeys(step_inputs(step))))
+        if step.tag == "mask" and step.strategy == "tokenize":
+            vault |= read
+        last = step_output(step)
+        version[last] = version.get(last, 0) + 1
+        out = (last, version[last])
+        below[out] = read | {out}
+    targets = [
+        set(below[frame(t.source or last)]) if (t.source or last) else set()
+        for t in pipeline.targets
+    ]
+    return targets, vault
+
+
 class Datasets(Mapping):
     """The run's datasets by id; an onDemand source is read (``load(source)``) the first time it
     is looked up."""

@@ -44,8 +44,8 @@ class RunState:
     steps: list[tuple[StepMetrics, list[Any], Observation | None]] = field(default_factory=list)
     outputs: list[Output] = field(default_factory=list)
     cached: list[DataFrame] = field(default_factory=list)  # unpersisted when the run ends
-    # the cached frames read by several steps or targets, not computed yet
-    shared_cached: list[DataFrame] = field(default_factory=list)
+    # the shared frames, cached: (dataset id, version) -> (order made, frame)
+    cached_frames: dict[tuple[str, int], tuple[int, DataFrame]] = field(default_factory=dict)
     lookups: dict[str, DataFrame] = field(default_factory=dict)  # by reference
     last_dataset: str | None = None
     vault: TokenVault | None = None
@@ -70,6 +70,13 @@ class RunState:
     @property
     def sources_by_id(self) -> dict:
         return self.datasets.sources
+
+    def cache_shared(self, key: tuple[str, int], df: DataFrame) -> DataFrame:
+        """``df`` cached for the run, as the shared frame ``key``."""
+        df = df.persist()
+        self.cached.append(df)
+        self.cached_frames[key] = (len(self.cached_frames), df)
+        return df
 
     def check_cancelled(self) -> None:
         if self.ctx.job_group in _cancelled:

@@ -48,9 +48,7 @@ def load_source(run: RunState, source) -> DataFrame:
         run.source_obs[source.id] = obs
         run.counts[source.id] = obs
     if source.load_policy != "eager" and (source.id, 0) in run.shared:
-        df = df.persist()  # read by several steps or targets: parsed once
-        run.cached.append(df)
-        run.shared_cached.append(df)
+        df = run.cache_shared((source.id, 0), df)  # read by several steps or targets: parsed once
     if read.rejects is not None:
         run.cached.append(read.rejects)
     metrics.seconds = time.monotonic() - started

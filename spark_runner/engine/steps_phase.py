@@ -38,9 +38,7 @@ def apply_steps(run: RunState) -> None:
             df = df.observe(obs, F.count(F.lit(1)).alias("rows"))
         run.versions[out] = run.versions.get(out, 0) + 1
         if (out, run.versions[out]) in run.shared:
-            df = df.persist()
-            run.cached.append(df)
-            run.shared_cached.append(df)
+            df = run.cache_shared((out, run.versions[out]), df)
         run.datasets[out] = df
         run.counts[out] = obs
         run.last_dataset = out

@@ -11,6 +11,7 @@ import contextlib
 import time
 
 from spark_runner.engine import parallel, storage
+from spark_runner.engine.datasets import frames_below
 from spark_runner.engine.errors import EngineError
 from spark_runner.engine.fs import FS
 from spark_runner.engine.observations import drain_listeners
@@ -41,13 +42,17 @@ def stage_targets(run: RunState) -> None:
         run.outputs.append(output)
         places.append(where)
         tasks.append(_staging(run, output))
+    targets_read, vault_read = frames_below(run.pipeline)
+    read = targets_read
     if run.vault is not None and run.vault.pending:
         places.append("stage token vault")
         tasks.append(lambda: run.vault.stage(run.spark))
-    workers = run.ctx.parallel_targets
-    if len(tasks) > 1 and workers > 1:
-        _compute_shared_frames(run, places[0])
-    errors = parallel.run_side_by_side(run.spark, tasks, workers)
+        read = [*targets_read, vault_read]
+    cached = _not_computed(run)
+    if len(tasks) > 1 and run.ctx.parallel_targets > 1:
+        cached -= _compute_common(run, targets_read, cached, places[0])
+    together = _sharing(read, cached)
+    errors = parallel.run_side_by_side(run.spark, tasks, run.ctx.parallel_targets, together)
     for where, error in zip(places, errors, strict=True):
         if error is not None and not isinstance(error, parallel.Skipped):
             run.where, run.phase = where, "target"
@@ -66,14 +71,47 @@ def _staging(run: RunState, output):
     return stage
 
 
-def _compute_shared_frames(run: RunState, where: str) -> None:
-    """Computes the cached frames that several readers share before the targets are staged side
-    by side: computed by one job, their row counts come from that job, never from whichever of
-    two writers got to a part first."""
+def _not_computed(run: RunState) -> set[tuple[str, int]]:
+    """The cached frames not computed yet: every shared frame but the eager sources (counted
+    when read)."""
+    eager = {(s.id, 0) for s in run.pipeline.sources if s.load_policy == "eager"}
+    return set(run.shared) - eager
+
+
+def _compute_common(run: RunState, read: list[set], cached: set, where: str) -> set:
+    """Computes the cached frames that every target reads (one job each, in the steps' order),
+    so that the targets can then be staged side by side; returns them."""
+    common = set.intersection(*read) & cached if len(read) > 1 else set()
     run.where, run.phase = where, "target"
-    for df in run.shared_cached:
+    frames = run.cached_frames
+    for key in sorted(common, key=lambda f: frames[f][0]):
         run.check_cancelled()
-        df.count()
+        frames[key][1].count()
+    return common
+
+
+def _sharing(read: list[set], cached: set) -> list[list[int]]:
+    """Groups of writes (by index) that read a common cached frame not computed yet: each group
+    runs one write after another, so that the first computes the frame (and the row counts
+    observed under it) alone and the next ones read the cache; groups run side by side.
+    (Two writers computing one cache at once would each compute part of it, and a row count
+    observed under it could come from the one that finished first.)"""
+    group = list(range(len(read)))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            group[i] = group[group[i]]
+            i = group[i]
+        return i
+
+    for i in range(len(read)):
+        for j in range(i + 1, len(read)):
+            if read[i] & read[j] & cached:
+                group[root(j)] = root(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(read)):
+        groups.setdefault(root(i), []).append(i)
+    return list(groups.values())
 
 
 def _observations_pending(run: RunState) -> bool:

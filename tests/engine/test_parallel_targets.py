@@ -117,13 +117,15 @@ def test_every_staging_job_carries_the_runs_job_group(spark, tmp_path):
 
 def test_tasks_after_a_failure_are_skipped_and_results_keep_their_order(spark):
     started = []
-    gate = threading.Event()
+    gate, slow_started = threading.Event(), threading.Event()
 
     def slow():
         started.append("slow")
+        slow_started.set()
         gate.wait(5)
 
     def broken():
+        slow_started.wait(5)
         started.append("broken")
         gate.set()
         raise ValueError("boom")
@@ -154,3 +156,31 @@ def test_tasks_see_the_callers_context_and_spark_properties(spark):
     finally:
         sc.setLocalProperty("hub.test.property", None)
     assert seen == [("run-42", "from-the-caller")] * 2
+
+
+def test_writes_sharing_a_frame_not_computed_yet_go_one_after_another():
+    from spark_runner.definition import parse
+    from spark_runner.engine.datasets import frames_below, shared_frames
+    from spark_runner.engine.targets_phase import _sharing
+
+    xml = b"""<pipeline id="p" version="1.0" layer="staging">
+      <sources><csv id="a" path="a.csv"/><csv id="b" path="b.csv"/>
+        <csv id="c" path="c.csv" loadPolicy="eager"/></sources>
+      <transformations>
+        <deduplicate source="a" keys="id"/>
+        <mask source="c" columns="mail" strategy="tokenize"/>
+      </transformations>
+      <targets>
+        <hive table="s.a1" source="a"/><csv path="a2" source="a"/>
+        <hive table="s.b1" source="b"/>
+        <hive table="s.c1" source="c"/><csv path="c2" source="c"/>
+      </targets></pipeline>"""
+    pipeline = parse(xml, "applications/shop/staging/pipelines/p.xml")
+    targets, vault = frames_below(pipeline)
+    assert targets[0] == {("a", 0), ("a", 1)}
+    assert vault == {("c", 0)}
+    cached = shared_frames(pipeline) - {("c", 0)}  # an eager source is computed when read
+    assert cached == {("a", 1), ("c", 1)}
+    # a1 and a2 share the deduplicated a (cached, not computed yet): one after another; the
+    # masked c too; b alone; the vault reads only the eager c: side by side with them
+    assert _sharing([*targets, vault], cached) == [[0, 1], [2], [3, 4], [5]]
