@@ -21,7 +21,8 @@ removed) against the same run with counting on.
 
 (e) a small pipeline with a Hive target (1,000 rows, three steps), (f) the demo job (three
 pipelines, five Hive targets) and (g) the first run after a worker starts: see
-``bench/engine_small.py``. Goals: (e) p50 <= 1 s and <= 1.5x the plain script; (f) <= 5 s;
+``bench/engine_small.py``; (f) is also timed with one target staged at a time
+(``HUB_PARALLEL_TARGETS=1``). Goals: (e) p50 <= 1 s and <= 1.5x the plain script; (f) <= 5 s;
 (g) first run <= 1.5x a warm one. (h) the demo job as an operator runs it: triggered, through a
 real Celery worker (``bench/engine_demo_job.py``), against (f)'s plain script; goal <= 5 s.
 """
@@ -165,7 +166,7 @@ def main() -> None:
             a_engine, a_hand, d_uncounted, b_plain, b_engine = big(spark, root, args)
         if not only_big:
             c_engine, c_hand, engine_small_runs, c2_engine, c2_hand = small_runs(spark, root, args)
-            e_engine, e_hand, f_engine, f_hand = engine_small.small_and_demo(
+            e_engine, e_hand, f_engine, f_hand, f_one = engine_small.small_and_demo(
                 spark, root, args.hive_runs, args.demo_runs
             )
             g_warm = engine_small.first_run(root / "g_warm", True, 5, args.metastore)
@@ -214,6 +215,10 @@ def main() -> None:
         print(
             f"{'(f) demo job (3 pipelines, 5 Hive), p50 s':<46} {med(f_engine):>10.3f} "
             f"{med(f_hand):>10.3f} {med(f_engine) / med(f_hand):>7.2f} {'<=5s':>8}"
+        )
+        print(
+            f"{'(f) side by side vs one target at a time, s':<46} {med(f_engine):>10.3f} "
+            f"{med(f_one):>10.3f} {med(f_engine) / med(f_one):>7.2f} {'':>8}"
         )
         print(
             f"{'(g) first run after start / warm p50, s':<46} {g_warm['first']:>10.3f} "
