@@ -168,7 +168,7 @@ def test_a_spark_worker_killed_while_writing_is_reaped_retried_and_writes_once(
 
 
 def _retry_pipeline(id):
-    """Two targets, Hive first: while the CSV target stages, the Hive staging is there too."""
+    """Two targets, Hive and CSV, staged side by side: both leave staging when killed."""
     return (
         f'<pipeline id="{id}" version="1.0" layer="staging">'
         f'<sources><csv id="events" path="in/events.csv" header="true"/></sources>'
@@ -207,8 +207,9 @@ def test_a_retry_killed_while_it_writes_leaves_no_staging_once_the_next_attempt_
         tmp = out / (f".k_retry.hub-tmp-{run.id}" + (f".{attempt.id}" if n > 1 else ""))
         wait_for(tmp.exists, timeout=300, every=0.02)
         if n == 2:
+            # the targets stage side by side: killed once both have staging on disk
             hive = warehouse / "_hub_staging" / f"{run.id}.{attempt.id}"
-            assert hive.exists()  # the Hive target staged before the CSV one
+            assert wait_for(hive.exists, timeout=60, every=0.02)
         spark_workers.holder(attempt.id).kill()
         wait_for(lambda a=attempt: execution.reap() or _final(a.id), timeout=30, every=0.5)
         assert PipelineRun.objects.get(id=attempt.id).error_category == "worker_lost"
