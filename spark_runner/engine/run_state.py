@@ -44,8 +44,9 @@ class RunState:
     steps: list[tuple[StepMetrics, list[Any], Observation | None]] = field(default_factory=list)
     outputs: list[Output] = field(default_factory=list)
     cached: list[DataFrame] = field(default_factory=list)  # unpersisted when the run ends
-    # the shared frames, cached: (dataset id, version) -> (order made, frame)
-    cached_frames: dict[tuple[str, int], tuple[int, DataFrame]] = field(default_factory=dict)
+    # the shared frames cached as made, not computed yet (eager sources are counted when read):
+    # (dataset id, version) -> frame, in the order made
+    cached_frames: dict[tuple[str, int], DataFrame] = field(default_factory=dict)
     lookups: dict[str, DataFrame] = field(default_factory=dict)  # by reference
     last_dataset: str | None = None
     vault: TokenVault | None = None
@@ -75,7 +76,7 @@ class RunState:
         """``df`` cached for the run, as the shared frame ``key``."""
         df = df.persist()
         self.cached.append(df)
-        self.cached_frames[key] = (len(self.cached_frames), df)
+        self.cached_frames[key] = df
         return df
 
     def check_cancelled(self) -> None:

@@ -48,7 +48,7 @@ def stage_targets(run: RunState) -> None:
         places.append("stage token vault")
         tasks.append(lambda: run.vault.stage(run.spark))
         read = [*targets_read, vault_read]
-    cached = _not_computed(run)
+    cached = set(run.cached_frames)
     if len(tasks) > 1 and run.ctx.parallel_targets > 1:
         cached -= _compute_common(run, targets_read, cached, places[0])
     together = _sharing(read, cached)
@@ -71,22 +71,15 @@ def _staging(run: RunState, output):
     return stage
 
 
-def _not_computed(run: RunState) -> set[tuple[str, int]]:
-    """The cached frames not computed yet: every shared frame but the eager sources (counted
-    when read)."""
-    eager = {(s.id, 0) for s in run.pipeline.sources if s.load_policy == "eager"}
-    return set(run.shared) - eager
-
-
 def _compute_common(run: RunState, read: list[set], cached: set, where: str) -> set:
     """Computes the cached frames that every target reads (one job each, in the steps' order),
     so that the targets can then be staged side by side; returns them."""
     common = set.intersection(*read) & cached if len(read) > 1 else set()
     run.where, run.phase = where, "target"
-    frames = run.cached_frames
-    for key in sorted(common, key=lambda f: frames[f][0]):
-        run.check_cancelled()
-        frames[key][1].count()
+    for key, df in run.cached_frames.items():  # in the order made: upstream first
+        if key in common:
+            run.check_cancelled()
+            df.count()
     return common
 
 

@@ -136,8 +136,9 @@ def _drop(spark, tag: str) -> None:
     made the metastore client open a second set of connection pools, of HikariCP's default size,
     for the rest of the JVM's life: 6 PostgreSQL connections -> 16.)"""
     from spark_runner.engine.fs import FS
+    from spark_runner.engine.storage.hive import table_root
 
-    warehouse = spark.conf.get("spark.sql.warehouse.dir").rstrip("/")
+    warehouse = spark.conf.get("spark.sql.warehouse.dir")
     for table in (f"rows_{tag}", f"parts_{tag}"):
         spark.sql(f"DROP TABLE IF EXISTS hub_warmup.`{table}`")
-        FS(spark).delete(f"{warehouse}/hub_warmup.db/{table}")
+        FS(spark).delete(table_root(warehouse, "hub_warmup", table))

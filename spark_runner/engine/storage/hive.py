@@ -108,7 +108,7 @@ class HiveOutput(Output):
         self._affected: list[tuple] = []  # merge: the partitions it rewrites (values)
 
     def _root(self) -> str:
-        return f"{self.warehouse}/{self.db}.db/{self.table}"
+        return table_root(self.warehouse, self.db, self.table)
 
     def stage(self) -> None:
         spark, target = self.spark, self.target
@@ -357,6 +357,12 @@ class HiveOutput(Output):
 
 
 # ---------------------------------------------------------------- the catalog
+
+
+def table_root(warehouse: str, db: str, name: str) -> str:
+    """The folder under which the engine keeps a table's files (its version folders, or its
+    partitions): the table stays external, so dropping it leaves them."""
+    return f"{warehouse.rstrip('/')}/{db}.db/{name}"
 
 
 def split_table(table: str) -> tuple[str, str]:
