@@ -120,3 +120,26 @@ def test_the_demo_author_builds_a_pipeline_from_a_file_she_can_see(page, login, 
     files = config_repository().files(change.head_commit)
     schema = files.read("applications/retail/staging/schemas/customers.avsc")
     assert schema is not None and b'"country_code"' in schema
+
+
+def test_a_path_typed_the_moment_its_field_appears_is_checked(page, login, demo):
+    # htmx wires a swapped-in field when it settles; with its default 20 ms settle delay,
+    # input in between went unheard (a CI flake of the test above, and a paste lost for users).
+    login("ada", DEMO_PASSWORD)
+    page.goto("/pipelines/new/")
+    page.select_option("select[name=application]", "retail")
+    page.select_option("select[name=layer]", "staging")
+    page.fill("input[name=id]", "typed_at_once")
+    page.fill("input[name=owner]", "crm-team")
+    page.get_by_role("button", name="Next: Sources →").click()
+    page.evaluate(
+        """() => new MutationObserver((_, observer) => {
+            const path = document.querySelector("input[name=r0-path]");
+            if (!path) return;
+            observer.disconnect();
+            path.value = "landing/customer/*.csv";
+            path.dispatchEvent(new Event("input", {bubbles: true}));
+        }).observe(document.body, {childList: true, subtree: true})"""
+    )
+    page.get_by_role("button", name="+ CSV file").click()
+    page.get_by_text("No file matches").wait_for(timeout=5_000)
