@@ -22,8 +22,9 @@ from spark_runner.engine.sources_phase import schema_fields
 
 def stage_targets(run: RunState) -> None:
     """Makes each target's output, then stages them, with the token vault's new entries, side by
-    side (``RunContext.parallel_targets`` at once). A failure is located at its target (the
-    first failing one, in the definition's order)."""
+    side (``RunContext.parallel_targets`` at once). Once one fails, the Spark jobs of those staging
+    beside it are cancelled; the error raised is the first target's, in the definition's order,
+    that failed of its own accord (not cancelled), located at that target."""
     places: list[str] = []
     tasks = []
     for target in run.pipeline.targets:

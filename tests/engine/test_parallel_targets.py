@@ -1,6 +1,7 @@
 """Targets staged side by side (``RunContext.parallel_targets``, spark_runner/engine/parallel.py):
-the same rows, counts and all-or-nothing commit as one by one; a failure is located at its target;
-every staging job carries the run's job group, so an operator's cancel reaches it."""
+the same rows, counts and all-or-nothing commit as one by one; a failure is located at its target
+and cancels the jobs staging beside it; every staging job carries the run's job group, so an
+operator's cancel reaches it."""
 
 import contextvars
 import threading
@@ -137,7 +138,48 @@ def test_tasks_after_a_failure_are_skipped_and_results_keep_their_order(spark):
     assert errors[0] is None
     assert isinstance(errors[1], ValueError)
     assert isinstance(errors[2], parallel.Skipped)
+    assert not isinstance(errors[2], parallel.Cancelled)
     assert "late" not in started
+
+
+def test_a_failure_cancels_the_spark_jobs_running_beside_it(spark):
+    # Without the cancel, the slow task's job (10^13 rows summed) would run for hours.
+    tracker = spark.sparkContext.statusTracker()
+    slow_running = threading.Event()
+
+    def slow():
+        threading.Thread(target=_when_a_job_runs, args=(tracker, slow_running)).start()
+        spark.range(0, 10**13, numPartitions=2).selectExpr("sum(id % 7)").collect()
+
+    def broken():
+        assert slow_running.wait(60), "the slow job never started"
+        raise ValueError("boom")
+
+    def late():
+        spark.range(0, 10**13, numPartitions=2).selectExpr("sum(id % 7)").collect()
+
+    # Should the cancel regress, this one ends the jobs so the test fails instead of hanging.
+    backstop = threading.Timer(90, spark.sparkContext.cancelAllJobs)
+    backstop.start()
+    started = time.monotonic()
+    try:
+        errors = parallel.run_side_by_side(spark, [slow, broken, late], workers=2)
+    finally:
+        backstop.cancel()
+    assert time.monotonic() - started < 80
+    assert isinstance(errors[1], ValueError)
+    assert isinstance(errors[0], parallel.Cancelled) and "cancel" in str(errors[0].__cause__)
+    assert isinstance(errors[2], parallel.Skipped)
+    assert not tracker.getActiveJobsIds()
+    # the tag is this call's threads' alone: the caller's next job runs
+    assert spark.range(3).count() == 3
+
+
+def _when_a_job_runs(tracker, event):
+    deadline = time.monotonic() + 60
+    while not tracker.getActiveJobsIds() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    event.set()
 
 
 def test_tasks_see_the_callers_context_and_spark_properties(spark):
