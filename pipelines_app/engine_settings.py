@@ -23,5 +23,6 @@ def engine_settings(**overrides):
         "spark_ui": settings.HUB_SPARK_UI,
         "metastore_pool_size": settings.HUB_METASTORE_POOL_SIZE,
         "staging_max_age_seconds": settings.HUB_STAGING_MAX_AGE_SECONDS,
+        "warmup_runs": settings.HUB_SPARK_WARMUP_RUNS,
     }
     return EngineSettings(**(values | overrides))

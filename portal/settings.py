@@ -191,6 +191,8 @@ HUB_WEBHOOK_ALLOWED_HOSTS = [h.lower() for h in env_list("HUB_WEBHOOK_ALLOWED_HO
 # A Spark worker creates and warms its SparkSession when it starts, then checks every this
 # many seconds that its JVM lives (and starts a new one when it died); 0 = on the first run.
 HUB_SPARK_WARMUP_SECONDS = env_float("HUB_SPARK_WARMUP_SECONDS", 5.0)
+# Runs of the warm-up pipeline in a new session (0: the session alone, no pipeline run).
+HUB_SPARK_WARMUP_RUNS = env_int("HUB_SPARK_WARMUP_RUNS", 3)
 # Queue of runs and their retries ("" = Celery's default queue, ``celery``).
 HUB_TASK_QUEUE = env_str("HUB_TASK_QUEUE", "")
 # Queue of the control tasks (schedule tick, reaper and lost-message re-send, SLA check,

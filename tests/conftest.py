@@ -1,6 +1,14 @@
 """Shared fixtures. Each area has its own conftest (engine: Spark; browser: chromium)."""
 
+import os
+
 import pytest
+
+# The Celery workers the tests start (they inherit this environment) warm their session with
+# one run of the warm-up pipeline, not three: the later runs only feed the JIT, which no test
+# measures, and a worker start costs 30-50 s of a loaded CI machine. tests/engine/test_warmup.py
+# covers the default.
+os.environ.setdefault("HUB_SPARK_WARMUP_RUNS", "1")
 
 
 @pytest.fixture(autouse=True)

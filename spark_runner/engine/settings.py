@@ -30,6 +30,9 @@ class EngineSettings:
     metastore_pool_size: int = 3
     # Staging nobody touched for this long is taken as left by a dead run and removed.
     staging_max_age_seconds: float = 3600.0
+    # Runs of the warm-up pipeline when a worker starts its session (0: the session alone). The
+    # first pays the cold JVM; the next two let the JIT compile what every run uses.
+    warmup_runs: int = 3
     extra_conf: tuple[tuple[str, str], ...] = ()
 
     @classmethod
@@ -48,6 +51,8 @@ class EngineSettings:
         }
         if env.get("HUB_METASTORE_POOL_SIZE"):
             values["metastore_pool_size"] = int(env["HUB_METASTORE_POOL_SIZE"])
+        if env.get("HUB_SPARK_WARMUP_RUNS"):
+            values["warmup_runs"] = int(env["HUB_SPARK_WARMUP_RUNS"])
         if env.get("HUB_STAGING_MAX_AGE_SECONDS"):
             values["staging_max_age_seconds"] = float(env["HUB_STAGING_MAX_AGE_SECONDS"])
         if env.get("HUB_SPARK_SHUFFLE_PARTITIONS"):

@@ -3,13 +3,13 @@
 A new JVM pays twice before it is quick: starting (the session, the metastore client) and its
 first queries (class loading, the JIT, code generation). ``ensure_warm`` does both up front: it
 gets the process's session (``get_session``: created, or recreated when its JVM died) and runs
-one tiny pipeline through the engine, three times, in a temporary folder (CSV in, typed and untyped;
-deduplicate, mask, sort, aggregate; out to CSV and to two Hive tables, one partitioned, in
-database ``hub_warmup``),
-so that a worker's first real run costs about what its later ones do: the first Hive commits
-(the metastore client, Hive's classes, a table's create, then its swap and a partition overwrite)
-are most of what a cold worker pays. The tables are dropped with their files at the end (the
-empty database stays); nothing else is written outside the temporary folder.
+one tiny pipeline through the engine, ``warmup_runs`` times (3), in a temporary folder (CSV in,
+typed and untyped; deduplicate, mask, sort, aggregate; out to CSV and to two Hive tables, one
+partitioned, in database ``hub_warmup``), so that a worker's first real run costs about what its
+later ones do: the first Hive commits (the metastore client, Hive's classes, a table's create,
+then its swap and a partition overwrite) are most of what a cold worker pays. The tables are
+dropped with their files at the end (the empty database stays); nothing else is written outside
+the temporary folder.
 
 ``wait_warm`` lets a run that arrives while a warm-up is under way wait for it rather than run
 beside it on a half-ready JVM.
@@ -72,7 +72,7 @@ def ensure_warm(settings: EngineSettings | None = None) -> float | None:
         spark = get_session(settings)
         if spark is _warmed:
             return None
-        _exercise(spark)
+        _exercise(spark, (settings or EngineSettings()).warmup_runs)
         _warmed = spark
         seconds = time.monotonic() - started
         log.info("SparkSession warm in %.1f s", seconds)
@@ -85,7 +85,9 @@ def wait_warm() -> None:
         pass
 
 
-def _exercise(spark) -> None:
+def _exercise(spark, runs: int) -> None:
+    if runs <= 0:
+        return
     from spark_runner.definition import DirectoryFileSource, parse
     from spark_runner.engine.context import RunContext
     from spark_runner.engine.run import run_pipeline
@@ -115,8 +117,8 @@ def _exercise(spark) -> None:
         )
         try:
             # the tables made, then written again: the JIT compiles what runs often
-            for attempt in ("create", "replace", "again"):
-                ctx.run_id = f"warmup-{attempt}-{uuid.uuid4().hex[:8]}"
+            for attempt in range(runs):
+                ctx.run_id = f"warmup-{attempt + 1}-{uuid.uuid4().hex[:8]}"
                 result = run_pipeline(pipeline, ctx)
                 if not result.ok:
                     log.warning("warm-up run failed: %s", result.error)

@@ -24,7 +24,7 @@ def test_the_warm_up_commits_hive_tables_and_leaves_nothing_behind(spark, monkey
         return result
 
     monkeypatch.setattr(run_module, "run_pipeline", watched)
-    warmup._exercise(spark)
+    warmup._exercise(spark, EngineSettings().warmup_runs)
     # three times through the engine: the tables created, then replaced (swap, partition overwrite)
     assert [ok for ok, _ in runs] == [True, True, True]
     tables = sorted(n.rsplit("_", 1)[0] for n in runs[0][1] if n.startswith("hub_warmup."))
@@ -32,6 +32,10 @@ def test_the_warm_up_commits_hive_tables_and_leaves_nothing_behind(spark, monkey
     # its tables are gone with their files; only the empty database stays
     assert spark.catalog.listTables("hub_warmup") == []
     assert not list(warehouse.glob("hub_warmup.db/*"))
+    # HUB_SPARK_WARMUP_RUNS=0: the session alone, no run
+    runs.clear()
+    warmup._exercise(spark, EngineSettings.from_env({"HUB_SPARK_WARMUP_RUNS": "0"}).warmup_runs)
+    assert runs == []
 
 
 def test_each_metastore_pool_holds_the_configured_connections():
