@@ -29,8 +29,8 @@ class Skipped(Exception):
 
 
 class Cancelled(Skipped):
-    """A task that failed after another one had: its Spark jobs were cancelled (its own error is
-    the ``__cause__``)."""
+    """A task whose Spark job was cancelled because another task failed (Spark's error is the
+    ``__cause__``)."""
 
 
 def run_side_by_side(
