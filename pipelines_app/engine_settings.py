@@ -21,6 +21,7 @@ def engine_settings(**overrides):
         "derby_dir": str(settings.HUB_METASTORE_DERBY_DIR),
         "shuffle_partitions": settings.HUB_SPARK_SHUFFLE_PARTITIONS or None,
         "spark_ui": settings.HUB_SPARK_UI,
+        "java_options": settings.HUB_SPARK_JAVA_OPTIONS,
         "metastore_pool_size": settings.HUB_METASTORE_POOL_SIZE,
         "staging_max_age_seconds": settings.HUB_STAGING_MAX_AGE_SECONDS,
         "warmup_runs": settings.HUB_SPARK_WARMUP_RUNS,

@@ -150,6 +150,8 @@ HUB_PII_PATTERNS = env_list("HUB_PII_PATTERNS", [])
 HUB_SPARK_APP_NAME = env_str("HUB_SPARK_APP_NAME", "datahub-engine")
 HUB_SPARK_SHUFFLE_PARTITIONS = env_int("HUB_SPARK_SHUFFLE_PARTITIONS", 0)  # 0: Spark's choice
 HUB_SPARK_UI = env_bool("HUB_SPARK_UI", False)
+# More options of the Spark driver's JVM (heap, GC, JIT), e.g. "-Xmx8g".
+HUB_SPARK_JAVA_OPTIONS = env_str("HUB_SPARK_JAVA_OPTIONS", "")
 # Connections each Spark driver keeps to a PostgreSQL metastore, per pool (DataNucleus has two).
 HUB_METASTORE_POOL_SIZE = env_int("HUB_METASTORE_POOL_SIZE", 3)
 # How many targets of one run are staged at once (1: one after another).

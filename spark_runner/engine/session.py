@@ -153,7 +153,9 @@ def spark_conf(settings: EngineSettings) -> dict[str, str]:
         "spark.hadoop.hive.exec.dynamic.partition.mode": "nonstrict",
         # Files from other runs must not be picked up by a reader half-way through a commit.
         "spark.sql.files.ignoreMissingFiles": "false",
-        "spark.driver.extraJavaOptions": "-Dderby.system.home=" + settings.derby_dir,
+        "spark.driver.extraJavaOptions": " ".join(
+            filter(None, ["-Dderby.system.home=" + settings.derby_dir, settings.java_options])
+        ),
         MAX_AGE_CONF: str(settings.staging_max_age_seconds),
     }
     if settings.shuffle_partitions:

@@ -24,6 +24,8 @@ class EngineSettings:
     shuffle_partitions: int | None = None
     # The Spark UI of the session (off: a worker needs no web server).
     spark_ui: bool = False
+    # More options of the driver's JVM (heap, GC, JIT), after the engine's own.
+    java_options: str = ""
     # PostgreSQL metastore: the connections of each of DataNucleus' two pools. The session's
     # catalog makes one metastore call at a time, so a few suffice; HikariCP's default (10 per
     # pool, kept open) made each driver hold 20 of PostgreSQL's max_connections.
@@ -48,6 +50,7 @@ class EngineSettings:
             "app_name": env.get("HUB_SPARK_APP_NAME") or "datahub-engine",
             "derby_dir": str(var_dir / "metastore"),
             "spark_ui": _truthy(env.get("HUB_SPARK_UI")),
+            "java_options": env.get("HUB_SPARK_JAVA_OPTIONS") or "",
         }
         if env.get("HUB_METASTORE_POOL_SIZE"):
             values["metastore_pool_size"] = int(env["HUB_METASTORE_POOL_SIZE"])

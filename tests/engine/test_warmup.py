@@ -44,3 +44,12 @@ def test_each_metastore_pool_holds_the_configured_connections():
     assert conf["spark.hadoop.datanucleus.connectionPool.maxPoolSize"] == "2"
     assert conf["spark.hadoop.datanucleus.connectionPool.minPoolSize"] == "1"
     assert EngineSettings.from_env({"HUB_METASTORE_POOL_SIZE": "5"}).metastore_pool_size == 5
+
+
+def test_java_options_come_after_the_engines_own():
+    conf = spark_conf(EngineSettings(derby_dir="/m", java_options="-Xmx2g -XX:+UseG1GC"))
+    assert conf["spark.driver.extraJavaOptions"] == "-Dderby.system.home=/m -Xmx2g -XX:+UseG1GC"
+    assert spark_conf(EngineSettings(derby_dir="/m"))["spark.driver.extraJavaOptions"] == (
+        "-Dderby.system.home=/m"
+    )
+    assert EngineSettings.from_env({"HUB_SPARK_JAVA_OPTIONS": "-Xmx2g"}).java_options == "-Xmx2g"
