@@ -69,10 +69,11 @@ def ensure_warm(settings: EngineSettings | None = None) -> float | None:
     global _warmed
     with _warming:
         started = time.monotonic()
+        settings = settings or EngineSettings.from_env()
         spark = get_session(settings)
         if spark is _warmed:
             return None
-        _exercise(spark, (settings or EngineSettings()).warmup_runs)
+        _exercise(spark, settings.warmup_runs)
         _warmed = spark
         seconds = time.monotonic() - started
         log.info("SparkSession warm in %.1f s", seconds)
